@@ -1,0 +1,137 @@
+# keel: build, image, run and test. `make help` lists the targets.
+
+BUILD ?= build
+EMU ?= bochs
+MODEL ?= corei7_skylake_x
+CPUS ?= 2
+CONFIG ?= configs/default.dts
+
+NEWLIB := $(BUILD)/newlib/x86_64-elf
+LIBFDT := /usr/lib/x86_64-linux-gnu/libfdt.a
+LIBGCC = $(shell $(CC) -print-libgcc-file-name)
+PAYLOAD := $(BUILD)/payload
+
+CC := gcc
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+	-mcmodel=small -fstack-protector-strong -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -isystem $(NEWLIB)/include -I.
+KASFLAGS := -D__ASSEMBLY__ -I.
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
+
+KSRCS := $(wildcard boot/*.S arch-x86_64/*.S arch-x86_64/*.c runtime/*.c)
+KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
+
+HOSTCFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -I. \
+	-fsanitize=address,undefined -fno-omit-frame-pointer
+
+# unit test -> the keel sources it exercises
+UNIT_TESTS := config multiboot memmap page_alloc acpi vmx_caps cmdline
+unit_srcs_config := runtime/config.c
+unit_srcs_multiboot := runtime/multiboot.c
+unit_srcs_memmap := runtime/memmap.c
+unit_srcs_page_alloc := runtime/page_alloc.c
+unit_srcs_acpi := runtime/acpi.c
+unit_srcs_vmx_caps := arch-x86_64/vmx_caps.c
+unit_srcs_cmdline := runtime/cmdline.c
+unit_libs_config := -lfdt
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+UNIT_DTS := $(shell find tests/unit/configs -name '*.dts' 2>/dev/null)
+UNIT_DTBS := $(patsubst tests/unit/configs/%.dts,$(BUILD)/unit/configs/%.dtb,$(UNIT_DTS))
+
+ISO_MODULES := config.dtb companion.vmlinux companion.cpio guest.vmlinux guest.cpio
+
+.SECONDEXPANSION:
+.PHONY: all keel image run check unit system bench deps payloads clean distclean help
+.DELETE_ON_ERROR:
+
+all: keel image
+
+help:
+	@echo "make run      boot the default appliance in an emulator (EMU=bochs|qemu|kvm)"
+	@echo "make check    unit tests on the host, then system tests in emulators"
+	@echo "make image    build/keel.iso: hybrid BIOS/UEFI GRUB image, dd-able to a disk"
+	@echo "make unit     unit tests only;  make system: system tests only"
+	@echo "make keel     build/keel.elf only"
+
+deps:
+	@tools/deps.sh
+
+$(NEWLIB)/lib/libc.a: | deps
+	tools/build-newlib.sh $(BUILD)/newlib
+
+keel: $(BUILD)/keel.elf
+
+$(BUILD)/k/%.c.o: %.c $(NEWLIB)/lib/libc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/k/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/keel.elf: $(KOBJS) linker.ld $(NEWLIB)/lib/libc.a
+	ld $(KLDFLAGS) -o $@ $(KOBJS) --start-group $(LIBFDT) $(NEWLIB)/lib/libc.a $(LIBGCC) --end-group
+	@# keel must never clobber a partition's SSE/AVX state. The one use allowed
+	@# is newlib's varargs prologue spilling xmm0-7, which runs only when the
+	@# caller passed vector arguments (AL != 0): keel's code never does.
+	@if objdump -d $@ | grep -E '%[xyz]mm[0-9]' | grep -vE 'movaps +%xmm[0-7],0x[0-9a-f]+\(%rsp\)$$' | grep -q .; then \
+		echo "keel.elf uses SSE registers:"; objdump -d $@ | grep -E '%[xyz]mm[0-9]' | grep -vE 'movaps +%xmm[0-7],0x[0-9a-f]+\(%rsp\)$$' | head; rm -f $@; exit 1; fi
+
+$(BUILD)/%.dtb: %.dts
+	@mkdir -p $(dir $@)
+	dtc -q -I dts -O dtb -d $@.d -o $@ $<
+
+payloads: $(PAYLOAD)/kernel.env
+
+$(PAYLOAD)/kernel.env: boot/payloads.sh boot/initramfs/init | deps
+	boot/payloads.sh $(PAYLOAD) $(BUILD)/cache
+
+# $(call iso,OUTPUT,KEEL_CMDLINE)
+define iso
+	rm -rf $@.d && mkdir -p $@.d/boot/grub
+	cp $(BUILD)/keel.elf $@.d/boot/keel.elf
+	cp $(BUILD)/$(CONFIG:.dts=.dtb) $@.d/boot/config.dtb
+	cp $(PAYLOAD)/vmlinux $(PAYLOAD)/companion.cpio $(PAYLOAD)/guest.cpio $@.d/boot/
+	sed -e 's|@KEEL_CMDLINE@|$(2)|' boot/grub.cfg.in > $@.d/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $@.d >$@.log 2>&1 || { cat $@.log; exit 1; }
+	rm -rf $@.d
+endef
+
+ISO_DEPS := $(BUILD)/keel.elf $(BUILD)/$(CONFIG:.dts=.dtb) $(PAYLOAD)/kernel.env boot/grub.cfg.in
+
+image: $(BUILD)/keel.iso
+$(BUILD)/keel.iso: $(ISO_DEPS)
+	$(call iso,$@,)
+
+# the same image, told to end the emulator run when keel halts
+$(BUILD)/keel-emu.iso: $(ISO_DEPS)
+	$(call iso,$@,exit=emulator)
+
+run: $(BUILD)/keel-emu.iso
+	tools/emu-run.sh $(EMU) $(BUILD)/keel-emu.iso $(BUILD)/run $(MODEL) $(CPUS)
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit_srcs_$$*) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(HOSTCFLAGS) -o $@ $(filter %.c,$^) -lcmocka $(unit_libs_$*)
+
+$(BUILD)/unit/configs/%.dtb: tests/unit/configs/%.dts
+	@mkdir -p $(dir $@)
+	dtc -q -I dts -O dtb -d $@.d -o $@ $<
+
+unit: $(UNIT_BINS) $(UNIT_DTBS)
+	tests/run.sh unit $(BUILD)
+
+system: $(BUILD)/keel-emu.iso $(BUILD)/keel.elf
+	tests/run.sh system $(BUILD)
+
+check: $(UNIT_BINS) $(UNIT_DTBS) $(BUILD)/keel-emu.iso $(BUILD)/keel.elf
+	tests/run.sh all $(BUILD)
+
+clean:
+	rm -rf $(BUILD)/k $(BUILD)/unit $(BUILD)/*.elf $(BUILD)/*.iso $(BUILD)/configs $(BUILD)/run $(BUILD)/system
+
+distclean:
+	rm -rf $(BUILD)
+
+-include $(KOBJS:.o=.d) $(UNIT_DTBS:=.d) $(BUILD)/$(CONFIG:.dts=.dtb).d

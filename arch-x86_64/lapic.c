@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "arch-x86_64/lapic.h"
+#include "arch-x86_64/cpu.h"
+#include "arch-x86_64/time.h"
+
+#define MSR_APIC_BASE 0x1B
+#define APIC_BASE_EXTD (1u << 10)
+#define APIC_BASE_EN (1u << 11)
+#define APIC_BASE_ADDR_MASK 0xFFFFFF000ull
+
+#define XAPIC_ID 0x20
+#define XAPIC_ICR_LO 0x300
+#define XAPIC_ICR_HI 0x310
+#define X2APIC_MSR_ID 0x802
+#define X2APIC_MSR_ICR 0x830
+
+#define ICR_INIT 0x00000500u
+#define ICR_STARTUP 0x00000600u
+#define ICR_LEVEL_ASSERT 0x00004000u
+#define ICR_PENDING 0x00001000u
+#define ICR_TIMEOUT_US 10000
+
+static volatile uint32_t *xapic;
+static bool x2apic;
+
+bool lapic_init(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	x2apic = base & APIC_BASE_EXTD;
+	xapic = (volatile uint32_t *)(base & APIC_BASE_ADDR_MASK);
+	return base & APIC_BASE_EN;
+}
+
+bool lapic_x2apic_mode(void)
+{
+	return x2apic;
+}
+
+uint32_t lapic_id(void)
+{
+	if (x2apic)
+		return (uint32_t)rdmsr(X2APIC_MSR_ID);
+	return xapic[XAPIC_ID / 4] >> 24;
+}
+
+static bool send_ipi(uint32_t apic_id, uint32_t icr)
+{
+	if (x2apic) {
+		wrmsr(X2APIC_MSR_ICR, ((uint64_t)apic_id << 32) | icr);
+		return true;
+	}
+	xapic[XAPIC_ICR_HI / 4] = apic_id << 24;
+	xapic[XAPIC_ICR_LO / 4] = icr;
+	uint64_t deadline = tsc_deadline_us(ICR_TIMEOUT_US);
+
+	while (xapic[XAPIC_ICR_LO / 4] & ICR_PENDING) {
+		if (tsc_passed(deadline))
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+bool lapic_send_init(uint32_t apic_id)
+{
+	return send_ipi(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+}
+
+bool lapic_send_sipi(uint32_t apic_id, uint8_t vector)
+{
+	return send_ipi(apic_id, ICR_STARTUP | ICR_LEVEL_ASSERT | vector);
+}
