@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs keel's tests and ends with one line "N passed, N failed".
+#   tests/run.sh unit|system|all BUILD
+# Unit tests are cmocka programs (TAP output); system tests are the scripts
+# in tests/system/, which print TAP lines too. Everything a test prints is
+# kept in BUILD/test-logs/.
+set -uo pipefail
+
+what=$1 build=$2
+logs="$build/test-logs"
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0 failed=0
+
+# count TAP results of one program's output; a program that died without
+# reporting a failure counts as one failure
+tally() {
+	local name=$1 status=$2 file=$3 ok notok
+	ok=$(grep -cE '^ok ' "$file")
+	notok=$(grep -cE '^not ok ' "$file")
+	if [ "$status" -ne 0 ] && [ "$notok" -eq 0 ]; then
+		echo "not ok - $name exited with status $status" | tee -a "$file"
+		notok=1
+	fi
+	if [ $((ok + notok)) -eq 0 ]; then
+		echo "not ok - $name reported no result" | tee -a "$file"
+		notok=1
+	fi
+	grep -E '^not ok ' "$file" | sed "s|^|$name: |"
+	echo "$name: $ok passed, $notok failed"
+	passed=$((passed + ok))
+	failed=$((failed + notok))
+}
+
+run_unit() {
+	local t name args
+	for t in "$build"/unit/test_*; do
+		name=unit/$(basename "$t")
+		args=()
+		[ "$(basename "$t")" = test_config ] && args=(tests/unit/configs "$build/unit/configs")
+		CMOCKA_MESSAGE_OUTPUT=TAP "$t" "${args[@]}" >"$logs/$(basename "$t").log" 2>&1
+		tally "$name" $? "$logs/$(basename "$t").log"
+	done
+}
+
+run_system() {
+	local s name pids=() names=()
+	# Bochs runs take minutes: start them in the background, one per core
+	for s in tests/system/*.sh; do
+		name=$(basename "$s" .sh)
+		BUILD=$build LOGDIR="$logs/$name" bash "$s" >"$logs/$name.log" 2>&1 &
+		pids+=($!)
+		names+=("$name")
+		# keep at most two emulators running
+		while [ "$(jobs -rp | wc -l)" -ge "${JOBS:-2}" ]; do sleep 1; done
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+		tally "system/${names[$i]}" $? "$logs/${names[$i]}.log"
+	done
+}
+
+case $what in
+unit) run_unit ;;
+system) run_system ;;
+all) run_unit; run_system ;;
+*) echo "usage: tests/run.sh unit|system|all BUILD" >&2; exit 2 ;;
+esac
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
