@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runtime/acpi.h"
+#include "runtime/unaligned.h"
 
 #define RSDP_SIG "RSD PTR "
 #define RSDP_V1_LEN 20u
@@ -38,30 +39,6 @@ struct acpi_ctx {
 #define acpi_msg(c, ...) \
 	snprintf((c)->err, (c)->errlen, "acpi: " __VA_ARGS__)
 #define acpi_fail(c, ...) (acpi_msg(c, __VA_ARGS__), -1)
-
-static uint16_t rd16(const uint8_t *p, size_t off)
-{
-	uint16_t v;
-
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
 
 /* ACPI structures are valid when their bytes sum to 0 (mod 256). */
 static uint8_t checksum(const uint8_t *p, size_t len)

@@ -153,18 +153,32 @@ static const void *get_prop(const struct node *n, const char *name, int *len)
 	return val;
 }
 
-static int read_u32(const struct node *n, const char *name, uint32_t *v)
+/* A u32 (@cells 1) or u64 (@cells 2) property. */
+static int read_cells(const struct node *n, const char *name, int cells,
+		      uint64_t *v)
 {
 	int len;
 	const void *val = get_prop(n, name, &len);
 
 	if (!val)
 		return -1;
-	if (len != (int)sizeof(fdt32_t))
+	if (len != cells * (int)sizeof(fdt32_t))
 		return prop_error(n, name,
-				  "expected a u32 (1 cell, 4 bytes), got %d "
-				  "bytes", len);
-	*v = fdt32_ld(val);
+				  "expected a u%d (%d cell%s, %d bytes), got "
+				  "%d bytes",
+				  cells * 32, cells, cells > 1 ? "s" : "",
+				  cells * 4, len);
+	*v = cells == 1 ? fdt32_ld(val) : fdt64_ld(val);
+	return 0;
+}
+
+static int read_u32(const struct node *n, const char *name, uint32_t *v)
+{
+	uint64_t v64;
+
+	if (read_cells(n, name, 1, &v64))
+		return -1;
+	*v = (uint32_t)v64;
 	return 0;
 }
 
@@ -179,28 +193,13 @@ static int read_u32_range(const struct node *n, const char *name,
 	return 0;
 }
 
-static int read_u64(const struct node *n, const char *name, uint64_t *v)
-{
-	int len;
-	const void *val = get_prop(n, name, &len);
-
-	if (!val)
-		return -1;
-	if (len != (int)sizeof(fdt64_t))
-		return prop_error(n, name,
-				  "expected a u64 (2 cells, 8 bytes), got %d "
-				  "bytes", len);
-	*v = fdt64_ld(val);
-	return 0;
-}
-
 /* A byte count of at least @min and a multiple of @align. */
 static int read_size(const struct node *n, const char *name, uint64_t min,
 		     uint64_t align, uint64_t *v)
 {
 	char limit[SIZE_STR_LEN];
 
-	if (read_u64(n, name, v))
+	if (read_cells(n, name, 2, v))
 		return -1;
 	if (*v < min) {
 		format_size(limit, sizeof(limit), "", min);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runtime/bootinfo.h"
+#include "runtime/unaligned.h"
 
 #define MB1_INFO_SIZE 116u /* up to and including the framebuffer fields */
 #define MB1_FLAG_CMDLINE (1u << 2)
@@ -42,22 +43,6 @@ struct mb_ctx {
 #define mb_msg(c, ...) \
 	snprintf((c)->err, (c)->errlen, "multiboot: " __VA_ARGS__)
 #define mb_fail(c, ...) (mb_msg(c, __VA_ARGS__), -1)
-
-static uint32_t rd32(const uint8_t *p, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
 
 static const uint8_t *map_or_fail(struct mb_ctx *c, uint64_t phys,
 				  uint64_t len, const char *what)
