@@ -20,13 +20,15 @@ KASFLAGS := -D__ASSEMBLY__ -I.
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
 
 KSRCS := $(wildcard boot/*.S arch-x86_64/*.S arch-x86_64/*.c runtime/*.c)
-KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
+KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS)) $(BUILD)/k/gen/guest_dsdt.c.o
+DSDT_C := $(BUILD)/gen/guest_dsdt.c
 
 HOSTCFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -I. \
 	-fsanitize=address,undefined -fno-omit-frame-pointer
 
 # unit test -> the keel sources it exercises
-UNIT_TESTS := config multiboot memmap page_alloc acpi vmx_caps cmdline
+UNIT_TESTS := config multiboot memmap page_alloc acpi vmx_caps cmdline \
+	decoder e820 uart_emul ioapic_emul pci_cfg linux_boot acpi_build
 unit_srcs_config := runtime/config.c
 unit_srcs_multiboot := runtime/multiboot.c
 unit_srcs_memmap := runtime/memmap.c
@@ -34,6 +36,13 @@ unit_srcs_page_alloc := runtime/page_alloc.c
 unit_srcs_acpi := runtime/acpi.c
 unit_srcs_vmx_caps := arch-x86_64/vmx_caps.c
 unit_srcs_cmdline := runtime/cmdline.c
+unit_srcs_decoder := arch-x86_64/decoder.c
+unit_srcs_e820 := runtime/e820.c
+unit_srcs_uart_emul := arch-x86_64/uart_emul.c
+unit_srcs_ioapic_emul := arch-x86_64/ioapic_emul.c
+unit_srcs_pci_cfg := arch-x86_64/pci_cfg.c
+unit_srcs_linux_boot := runtime/linux_boot.c
+unit_srcs_acpi_build := runtime/acpi_build.c runtime/acpi.c $(DSDT_C)
 unit_libs_config := -lfdt
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 UNIT_DTS := $(shell find tests/unit/configs -name '*.dts' 2>/dev/null)
@@ -65,6 +74,18 @@ keel: $(BUILD)/keel.elf
 $(BUILD)/k/%.c.o: %.c $(NEWLIB)/lib/libc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+# the guest's DSDT: ASL compiled by iasl into a C array
+$(DSDT_C): runtime/guest_dsdt.asl | deps
+	@mkdir -p $(dir $@)
+	iasl -vs -vi -p $(BUILD)/gen/guest_dsdt -tc $< >$(BUILD)/gen/iasl.log 2>&1 || { cat $(BUILD)/gen/iasl.log; exit 1; }
+	{ echo '#include <stddef.h>'; \
+	  sed -e 's/^unsigned char guest_dsdt_aml_code/const unsigned char guest_dsdt_aml_code/' $(BUILD)/gen/guest_dsdt.hex; \
+	  echo 'const size_t guest_dsdt_aml_len = sizeof(guest_dsdt_aml_code);'; } >$@
+
+$(BUILD)/k/gen/%.c.o: $(BUILD)/gen/%.c $(NEWLIB)/lib/libc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/k/%.S.o: %.S
 	@mkdir -p $(dir $@)

@@ -35,5 +35,6 @@
 
 #define BOOT_STACK_SIZE 16384
 #define PERCPU_CANARY 0x28
+#define VCPU_LAUNCHED 152 /* offsetof(struct vcpu, launched) */
 
 #endif

@@ -60,6 +60,43 @@ static inline void outw(uint16_t port, uint16_t val)
 	asm volatile("outw %0, %1" ::"a"(val), "Nd"(port));
 }
 
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t val;
+
+	asm volatile("inw %1, %0" : "=a"(val) : "Nd"(port));
+	return val;
+}
+
+static inline void outl(uint16_t port, uint32_t val)
+{
+	asm volatile("outl %0, %1" ::"a"(val), "Nd"(port));
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t val;
+
+	asm volatile("inl %1, %0" : "=a"(val) : "Nd"(port));
+	return val;
+}
+
+/* Port access of 1, 2 or 4 bytes. */
+static inline uint32_t port_read(uint16_t port, unsigned int size)
+{
+	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+
+static inline void port_write(uint16_t port, unsigned int size, uint32_t val)
+{
+	if (size == 1)
+		outb(port, (uint8_t)val);
+	else if (size == 2)
+		outw(port, (uint16_t)val);
+	else
+		outl(port, val);
+}
+
 #define DEFINE_CR_ACCESSORS(n)                                          \
 	static inline uint64_t read_cr##n(void)                         \
 	{                                                               \

@@ -11,9 +11,18 @@
 #define XAPIC_ID 0x20
 #define XAPIC_ICR_LO 0x300
 #define XAPIC_ICR_HI 0x310
+#define APIC_LVT_TIMER 0x320
+#define APIC_TIMER_INITIAL 0x380
+#define APIC_TIMER_CURRENT 0x390
+#define APIC_TIMER_DIVIDE 0x3E0
 #define X2APIC_MSR_ID 0x802
 #define X2APIC_MSR_ICR 0x830
+#define X2APIC_MSR_BASE 0x800
+#define LVT_MASKED (1u << 16)
+#define DIVIDE_BY_1 0xB
+#define TIMER_MEASURE_US 10000
 
+#define ICR_NMI 0x00000400u
 #define ICR_INIT 0x00000500u
 #define ICR_STARTUP 0x00000600u
 #define ICR_LEVEL_ASSERT 0x00004000u
@@ -37,11 +46,38 @@ bool lapic_x2apic_mode(void)
 	return x2apic;
 }
 
-uint32_t lapic_id(void)
+static uint32_t lapic_read(unsigned int reg)
+{
+	return x2apic ? (uint32_t)rdmsr(X2APIC_MSR_BASE + reg / 16) :
+			xapic[reg / 4];
+}
+
+static void lapic_write(unsigned int reg, uint32_t val)
 {
 	if (x2apic)
-		return (uint32_t)rdmsr(X2APIC_MSR_ID);
-	return xapic[XAPIC_ID / 4] >> 24;
+		wrmsr(X2APIC_MSR_BASE + reg / 16, val);
+	else
+		xapic[reg / 4] = val;
+}
+
+uint32_t lapic_id(void)
+{
+	uint32_t id = lapic_read(XAPIC_ID);
+
+	return x2apic ? id : id >> 24;
+}
+
+uint32_t lapic_timer_khz(void)
+{
+	uint32_t left;
+
+	lapic_write(APIC_LVT_TIMER, LVT_MASKED);
+	lapic_write(APIC_TIMER_DIVIDE, DIVIDE_BY_1);
+	lapic_write(APIC_TIMER_INITIAL, 0xFFFFFFFF);
+	udelay(TIMER_MEASURE_US);
+	left = lapic_read(APIC_TIMER_CURRENT);
+	lapic_write(APIC_TIMER_INITIAL, 0);
+	return (uint32_t)((0xFFFFFFFFull - left) / (TIMER_MEASURE_US / 1000));
 }
 
 static bool send_ipi(uint32_t apic_id, uint32_t icr)
@@ -65,6 +101,11 @@ static bool send_ipi(uint32_t apic_id, uint32_t icr)
 bool lapic_send_init(uint32_t apic_id)
 {
 	return send_ipi(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+}
+
+bool lapic_send_nmi(uint32_t apic_id)
+{
+	return send_ipi(apic_id, ICR_NMI | ICR_LEVEL_ASSERT);
 }
 
 bool lapic_send_sipi(uint32_t apic_id, uint8_t vector)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The local APIC as keel uses it in VMX root: IDs and start-up IPIs. */
+/* The local APIC as keel uses it in VMX root: IDs, start-up IPIs and NMIs,
+ * and measuring its timer clock. */
 #ifndef KEEL_ARCH_LAPIC_H
 #define KEEL_ARCH_LAPIC_H
 
@@ -14,5 +15,8 @@ uint32_t lapic_id(void);
 /* Returns false if the IPI was not accepted in time. */
 bool lapic_send_init(uint32_t apic_id);
 bool lapic_send_sipi(uint32_t apic_id, uint8_t vector);
+bool lapic_send_nmi(uint32_t apic_id);
+/* The local APIC timer's input clock, measured against the TSC. */
+uint32_t lapic_timer_khz(void);
 
 #endif

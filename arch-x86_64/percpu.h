@@ -36,6 +36,9 @@ struct percpu {
 	volatile int online;
 	uint64_t stack_top;
 	uint64_t ist_base; /* IST_COUNT stacks of IST_STACK_SIZE */
+	void (*volatile work)(void *arg); /* set by smp_run_on() */
+	void *work_arg;
+	uint64_t nmis; /* NMIs taken in VMX root */
 	uint64_t gdt[5]; /* null, code, data, TSS (two slots) */
 	struct tss64 tss;
 };

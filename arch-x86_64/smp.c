@@ -22,6 +22,8 @@
 #define INIT_DELAY_US 10000
 #define SIPI_DELAY_US 200
 #define ONLINE_TIMEOUT_US 1000000
+#define CPUID1_ECX_XSAVE (1u << 26)
+#define CR4_OSXSAVE (1ull << 18)
 
 struct trampoline_params {
 	uint64_t cr3;
@@ -141,19 +143,48 @@ unsigned int smp_start_aps(struct memmap *mm, struct page_pool *pool,
 	return online;
 }
 
-/* First C code on an AP; FS already points at @pc. */
+void cpu_init(struct percpu *pc, uint64_t ist_stacks)
+{
+	traps_init_cpu(pc, ist_stacks);
+	if (cpuid(1, 0).ecx & CPUID1_ECX_XSAVE)
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+}
+
+void smp_run_on(unsigned int index, void (*fn)(void *arg), void *arg)
+{
+	struct percpu *pc = &percpu[index];
+
+	pc->work_arg = arg;
+	__atomic_store_n(&pc->work, fn, __ATOMIC_RELEASE);
+	lapic_send_nmi(pc->apic_id);
+}
+
+/* First C code on an AP; FS already points at @pc. It parks in HLT (an
+ * NMI wakes it) until smp_run_on() gives it work. */
 void ap_main(struct percpu *pc)
 {
 	struct vmx_raw raw;
 	struct vmx_caps caps;
 
-	traps_init_cpu(pc, pc->ist_base);
-	vmx_enable_feature_control();
+	cpu_init(pc, pc->ist_base);
 	vmx_read_raw(&raw);
 	vmx_caps_decode(&raw, &caps);
+	if (caps.vmx && !caps.fc_locked) {
+		vmx_enable_feature_control();
+		vmx_read_raw(&raw);
+		vmx_caps_decode(&raw, &caps);
+	}
 	printf("smp: cpu %u online (APIC ID %u), VMX %s\n", pc->index,
 	       pc->apic_id,
 	       caps.vmx && caps.fc_vmx_enabled ? "enabled" : "unavailable");
 	__atomic_store_n(&pc->online, 1, __ATOMIC_RELEASE);
-	cpu_halt_forever();
+	for (;;) {
+		void (*fn)(void *) = __atomic_exchange_n(&pc->work, NULL,
+							 __ATOMIC_ACQUIRE);
+
+		if (fn)
+			fn(pc->work_arg);
+		else
+			asm volatile("hlt");
+	}
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "arch-x86_64/percpu.h"
 #include "runtime/acpi.h"
 #include "runtime/memmap.h"
 #include "runtime/page_alloc.h"
@@ -19,5 +20,12 @@ unsigned int smp_number_cpus(const struct madt_info *madt);
  * up (the boot CPU included). */
 unsigned int smp_start_aps(struct memmap *mm, struct page_pool *pool,
 			   const struct boot_info *bi);
+
+/* Per-CPU setup every CPU runs first: descriptor tables and IST stacks,
+ * and XSAVE enabled so that keel can execute the partitions' XSETBV. */
+void cpu_init(struct percpu *pc, uint64_t ist_stacks);
+
+/* Has parked CPU @index run @fn(@arg); returns at once. */
+void smp_run_on(unsigned int index, void (*fn)(void *arg), void *arg);
 
 #endif

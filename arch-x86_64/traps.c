@@ -2,8 +2,8 @@
 /*
  * GDT, TSS and IDT for keel in VMX root. keel runs with interrupts off; the
  * only events it takes are exceptions and NMIs. NMI, #DF and #MC run on IST
- * stacks so that they work even on a broken stack. Every exception is fatal:
- * a full register dump, then keel halts.
+ * stacks so that they work even on a broken stack. An NMI wakes a parked
+ * CPU; every exception is fatal: a full register dump, then keel halts.
  */
 #include <stdio.h>
 #include <string.h>
@@ -145,6 +145,12 @@ static void print_backtrace(uint64_t rbp, const struct percpu *pc)
 void trap_handler(struct trap_frame *f)
 {
 	struct percpu *pc = this_cpu();
+
+	if (f->vector == 2) {
+		/* keel's NMIs only wake a parked CPU */
+		pc->nmis++;
+		return;
+	}
 
 	printf("keel: fatal: %s (vector %llu, error %#llx) on cpu %u\n",
 	       vector_names[f->vector % IDT_VECTORS], R(f->vector),

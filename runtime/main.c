@@ -23,12 +23,14 @@
 #include "runtime/halt.h"
 #include "runtime/memmap.h"
 #include "runtime/page_alloc.h"
+#include "runtime/partitions.h"
 
 #define KEEL_VERSION "0.1"
 #define CONFIG_MODULE "config.dtb"
 #define IDENTITY_LIMIT (4ull << 30) /* what the boot page tables map */
 #define POOL_ALIGN (2ull << 20)
 #define ERR_LEN 320
+#define CONFIG_MAX_SIZE (64 * 1024)
 
 extern char __image_start[], __image_end[], boot_stack_top[];
 
@@ -37,6 +39,11 @@ static struct memmap mm;
 static struct madt_info madt;
 static struct keel_config cfg;
 static struct page_pool pool;
+static struct vmx_caps caps;
+static uint64_t fw_rsdp;
+/* the configuration's strings point into it: keep it out of the modules'
+ * memory, which the companion gets */
+static uint8_t config_blob[CONFIG_MAX_SIZE];
 static uint8_t bsp_ist[IST_COUNT * IST_STACK_SIZE] __attribute__((aligned(16)));
 
 static const void *phys_map(uint64_t phys, size_t len)
@@ -111,6 +118,7 @@ static void read_acpi(void)
 	if (!rsdp)
 		fail("acpi: no RSDP (neither from the loader nor in the BIOS "
 		     "area)");
+	fw_rsdp = rsdp;
 	madt_phys = acpi_find_table(rsdp, "APIC", phys_map, err, sizeof(err));
 	if (!madt_phys)
 		fail(err[0] ? err : "acpi: no MADT");
@@ -140,8 +148,11 @@ static void read_config(unsigned int ncpus)
 		.module_count = bi.module_count,
 	};
 
-	if (config_parse((const void *)m->start, m->end - m->start, &machine,
-			 &cfg, err, sizeof(err)))
+	if (m->end - m->start > sizeof(config_blob))
+		fail("config: the DTB is larger than 64 KiB");
+	memcpy(config_blob, (const void *)m->start, m->end - m->start);
+	if (config_parse(config_blob, m->end - m->start, &machine, &cfg, err,
+			 sizeof(err)))
 		fail(err);
 	config_print(&cfg, print_line, NULL);
 }
@@ -168,7 +179,6 @@ static void make_page_pool(void)
 static void check_vmx(void)
 {
 	struct vmx_raw raw;
-	struct vmx_caps caps;
 	char msg[ERR_LEN];
 
 	vmx_read_raw(&raw);
@@ -193,7 +203,7 @@ void keel_main(uint32_t magic, uint64_t info)
 	       "VT-x\n",
 	       KEEL_VERSION);
 	traps_init_idt();
-	traps_init_cpu(&percpu[0], (uint64_t)bsp_ist);
+	cpu_init(&percpu[0], (uint64_t)bsp_ist);
 	read_boot_info(magic, info);
 	build_memory_map();
 	printf("cpu: TSC %llu kHz\n", (unsigned long long)tsc_calibrate());
@@ -212,5 +222,17 @@ void keel_main(uint32_t magic, uint64_t info)
 	printf("smp: %u of %u CPUs online\n", online, ncpus);
 	if (online != ncpus)
 		fail("smp: not every CPU came online");
-	keel_halt("boot checks complete; this build starts no partitions yet");
+
+	struct machine machine = {
+		.bi = &bi, .mm = &mm, .pool = &pool, .cfg = &cfg,
+		.caps = &caps, .fw_rsdp = fw_rsdp,
+		.image_start = (uint64_t)__image_start,
+		.image_end = (uint64_t)__image_end,
+		.tsc_khz = (uint32_t)tsc_khz(), .apic_khz = lapic_timer_khz(),
+		.map = phys_map,
+	};
+
+	printf("cpu: local APIC timer %u kHz\n", machine.apic_khz);
+	partitions_run(&machine);
+	keel_halt("all partitions stopped");
 }

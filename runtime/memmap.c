@@ -357,6 +357,7 @@ const char *memmap_owner_name(enum mem_owner owner)
 		[OWNER_MODULE] = "module",
 		[OWNER_KEEL_POOL] = "keel pool",
 		[OWNER_GUEST] = "guest",
+		[OWNER_TABLES] = "keel tables",
 	};
 
 	return (unsigned int)owner < OWNER_MAX ? names[owner] : "unknown";

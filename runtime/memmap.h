@@ -25,6 +25,7 @@ enum mem_owner {
 	OWNER_MODULE,        /* a boot module (config, kernels, initrds) */
 	OWNER_KEEL_POOL,     /* keel's page pool */
 	OWNER_GUEST,         /* the guest window */
+	OWNER_TABLES,        /* firmware tables keel rewrote for the companion */
 	OWNER_MAX,
 };
 

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
 	build-essential binutils xz-utils cpio
-	newlib-source libfdt-dev device-tree-compiler libcmocka-dev
+	newlib-source libfdt-dev device-tree-compiler libcmocka-dev acpica-tools
 	grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
 	bochs bochsbios vgabios qemu-system-x86 ovmf
 	busybox-static kmod

@@ -476,9 +476,9 @@ static void test_init_table_full(void **state)
 
 static void test_owner_names(void **state)
 {
-	const char *const names[] = {
+	const char *const names[OWNER_MAX] = {
 		"free", "firmware", "low", "keel image", "boot info", "module",
-		"keel pool", "guest",
+		"keel pool", "guest", "keel tables",
 	};
 
 	(void)state;

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
+#include "arch-x86_64/ept.h"
+
+#define EPT_LEAF (1ull << 7) /* 1 GiB / 2 MiB page */
+#define EPT_ADDR_MASK 0x000FFFFFFFFFF000ull
+#define ENTRIES 512
+
+static uint64_t *table(uint64_t phys)
+{
+	return (uint64_t *)phys;
+}
+
+static uint64_t new_table(struct ept *e)
+{
+	uint64_t phys = page_alloc(e->pool, 1, 1);
+
+	if (phys) {
+		memset(table(phys), 0, PAGE_SIZE);
+		e->table_pages++;
+	}
+	return phys;
+}
+
+int ept_init(struct ept *e, struct page_pool *pool, bool huge_1g)
+{
+	*e = (struct ept){ .pool = pool, .huge_1g = huge_1g };
+	e->pml4 = new_table(e);
+	return e->pml4 ? 0 : -1;
+}
+
+static unsigned int index_at(uint64_t gpa, int level)
+{
+	return (gpa >> (12 + 9 * level)) & (ENTRIES - 1);
+}
+
+/* The table one level below entry @idx of @tab, created if absent. */
+static uint64_t *descend(struct ept *e, uint64_t *tab, unsigned int idx)
+{
+	if (!(tab[idx] & EPT_RWX)) {
+		uint64_t phys = new_table(e);
+
+		if (!phys)
+			return NULL;
+		tab[idx] = phys | EPT_RWX;
+	} else if (tab[idx] & EPT_LEAF) {
+		return NULL; /* already mapped by a large page */
+	}
+	return table(tab[idx] & EPT_ADDR_MASK);
+}
+
+static int map_one(struct ept *e, uint64_t gpa, uint64_t hpa, int level,
+		   uint64_t flags)
+{
+	uint64_t *tab = table(e->pml4);
+
+	for (int l = 3; l > level; l--) {
+		tab = descend(e, tab, index_at(gpa, l));
+		if (!tab)
+			return -1;
+	}
+	unsigned int idx = index_at(gpa, level);
+
+	if (tab[idx] & EPT_RWX)
+		return -1;
+	tab[idx] = hpa | flags | (level ? EPT_LEAF : 0);
+	return 0;
+}
+
+int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size,
+	    uint64_t flags)
+{
+	while (size) {
+		int level = 0;
+
+		for (int l = e->huge_1g ? 2 : 1; l > 0; l--) {
+			uint64_t span = 1ull << (12 + 9 * l);
+
+			if (!(gpa & (span - 1)) && !(hpa & (span - 1)) &&
+			    size >= span) {
+				level = l;
+				break;
+			}
+		}
+		uint64_t span = 1ull << (12 + 9 * level);
+
+		if (map_one(e, gpa, hpa, level, flags))
+			return -1;
+		gpa += span;
+		hpa += span;
+		size -= span;
+	}
+	return 0;
+}
+
+uint64_t ept_pointer(const struct ept *e, bool ad)
+{
+	return e->pml4 | 6 /* WB */ | (3 << 3) /* 4 levels */ |
+	       (ad ? 1ull << 6 : 0);
+}
+
+uint64_t ept_translate(const struct ept *e, uint64_t gpa)
+{
+	const uint64_t *tab = table(e->pml4);
+
+	for (int l = 3; l >= 0; l--) {
+		uint64_t ent = tab[index_at(gpa, l)];
+
+		if (!(ent & EPT_RWX))
+			return (uint64_t)-1;
+		if (l == 0 || (ent & EPT_LEAF)) {
+			uint64_t mask = (1ull << (12 + 9 * l)) - 1;
+
+			return (ent & EPT_ADDR_MASK & ~mask) | (gpa & mask);
+		}
+		tab = table(ent & EPT_ADDR_MASK);
+	}
+	return (uint64_t)-1;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Extended page tables: a partition's guest-physical to host-physical map,
+ * built with the largest pages that fit (1 GiB when the CPU has them, 2 MiB,
+ * 4 KiB). Tables come from keel's page pool.
+ */
+#ifndef KEEL_ARCH_EPT_H
+#define KEEL_ARCH_EPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/page_alloc.h"
+
+#define EPT_R (1ull << 0)
+#define EPT_W (1ull << 1)
+#define EPT_X (1ull << 2)
+#define EPT_RWX (EPT_R | EPT_W | EPT_X)
+#define EPT_MT_UC (0ull << 3)
+#define EPT_MT_WB (6ull << 3)
+
+struct ept {
+	uint64_t pml4; /* physical */
+	struct page_pool *pool;
+	bool huge_1g;
+	uint64_t table_pages;
+};
+
+int ept_init(struct ept *e, struct page_pool *pool, bool huge_1g);
+
+/* Maps [gpa, gpa+size) to [hpa, ...) with @flags (access | memory type);
+ * all page aligned. Returns 0, or -1 when the pool runs out or the range
+ * is already mapped. */
+int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size,
+	    uint64_t flags);
+
+/* The EPT pointer: 4-level walk, write-back tables, A/D flags if @ad. */
+uint64_t ept_pointer(const struct ept *e, bool ad);
+
+/* Host-physical address of @gpa, or -1 if unmapped. */
+uint64_t ept_translate(const struct ept *e, uint64_t gpa);
+
+#endif

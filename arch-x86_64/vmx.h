@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* VMX instructions, VMCS field encodings and exit reasons (Intel SDM vol. 3,
+ * appendices B and C). */
+#ifndef KEEL_ARCH_VMX_H
+#define KEEL_ARCH_VMX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum vmcs_field {
+	VIRTUAL_PROCESSOR_ID = 0x0000,
+	GUEST_ES_SELECTOR = 0x0800,
+	GUEST_CS_SELECTOR = 0x0802,
+	GUEST_SS_SELECTOR = 0x0804,
+	GUEST_DS_SELECTOR = 0x0806,
+	GUEST_FS_SELECTOR = 0x0808,
+	GUEST_GS_SELECTOR = 0x080A,
+	GUEST_LDTR_SELECTOR = 0x080C,
+	GUEST_TR_SELECTOR = 0x080E,
+	HOST_ES_SELECTOR = 0x0C00,
+	HOST_CS_SELECTOR = 0x0C02,
+	HOST_SS_SELECTOR = 0x0C04,
+	HOST_DS_SELECTOR = 0x0C06,
+	HOST_FS_SELECTOR = 0x0C08,
+	HOST_GS_SELECTOR = 0x0C0A,
+	HOST_TR_SELECTOR = 0x0C0C,
+	IO_BITMAP_A = 0x2000,
+	IO_BITMAP_B = 0x2002,
+	MSR_BITMAP = 0x2004,
+	TSC_OFFSET = 0x2010,
+	EPT_POINTER = 0x201A,
+	GUEST_PHYSICAL_ADDRESS = 0x2400,
+	VMCS_LINK_POINTER = 0x2800,
+	GUEST_IA32_DEBUGCTL = 0x2802,
+	GUEST_IA32_PAT = 0x2804,
+	GUEST_IA32_EFER = 0x2806,
+	GUEST_PDPTE0 = 0x280A,
+	HOST_IA32_PAT = 0x2C00,
+	HOST_IA32_EFER = 0x2C02,
+	PIN_BASED_VM_EXEC_CONTROL = 0x4000,
+	CPU_BASED_VM_EXEC_CONTROL = 0x4002,
+	EXCEPTION_BITMAP = 0x4004,
+	CR3_TARGET_COUNT = 0x400A,
+	VM_EXIT_CONTROLS = 0x400C,
+	VM_EXIT_MSR_STORE_COUNT = 0x400E,
+	VM_EXIT_MSR_LOAD_COUNT = 0x4010,
+	VM_ENTRY_CONTROLS = 0x4012,
+	VM_ENTRY_MSR_LOAD_COUNT = 0x4014,
+	VM_ENTRY_INTR_INFO = 0x4016,
+	VM_ENTRY_EXCEPTION_ERROR_CODE = 0x4018,
+	VM_ENTRY_INSTRUCTION_LEN = 0x401A,
+	SECONDARY_VM_EXEC_CONTROL = 0x401E,
+	VM_INSTRUCTION_ERROR = 0x4400,
+	VM_EXIT_REASON = 0x4402,
+	VM_EXIT_INTR_INFO = 0x4404,
+	VM_EXIT_INTR_ERROR_CODE = 0x4406,
+	IDT_VECTORING_INFO = 0x4408,
+	IDT_VECTORING_ERROR_CODE = 0x440A,
+	VM_EXIT_INSTRUCTION_LEN = 0x440C,
+	VMX_INSTRUCTION_INFO = 0x440E,
+	GUEST_ES_LIMIT = 0x4800,
+	GUEST_CS_LIMIT = 0x4802,
+	GUEST_SS_LIMIT = 0x4804,
+	GUEST_DS_LIMIT = 0x4806,
+	GUEST_FS_LIMIT = 0x4808,
+	GUEST_GS_LIMIT = 0x480A,
+	GUEST_LDTR_LIMIT = 0x480C,
+	GUEST_TR_LIMIT = 0x480E,
+	GUEST_GDTR_LIMIT = 0x4810,
+	GUEST_IDTR_LIMIT = 0x4812,
+	GUEST_ES_AR = 0x4814,
+	GUEST_CS_AR = 0x4816,
+	GUEST_SS_AR = 0x4818,
+	GUEST_DS_AR = 0x481A,
+	GUEST_FS_AR = 0x481C,
+	GUEST_GS_AR = 0x481E,
+	GUEST_LDTR_AR = 0x4820,
+	GUEST_TR_AR = 0x4822,
+	GUEST_INTERRUPTIBILITY = 0x4824,
+	GUEST_ACTIVITY_STATE = 0x4826,
+	GUEST_SYSENTER_CS = 0x482A,
+	HOST_IA32_SYSENTER_CS = 0x4C00,
+	CR0_GUEST_HOST_MASK = 0x6000,
+	CR4_GUEST_HOST_MASK = 0x6002,
+	CR0_READ_SHADOW = 0x6004,
+	CR4_READ_SHADOW = 0x6006,
+	EXIT_QUALIFICATION = 0x6400,
+	GUEST_LINEAR_ADDRESS = 0x640A,
+	GUEST_CR0 = 0x6800,
+	GUEST_CR3 = 0x6802,
+	GUEST_CR4 = 0x6804,
+	GUEST_ES_BASE = 0x6806,
+	GUEST_CS_BASE = 0x6808,
+	GUEST_SS_BASE = 0x680A,
+	GUEST_DS_BASE = 0x680C,
+	GUEST_FS_BASE = 0x680E,
+	GUEST_GS_BASE = 0x6810,
+	GUEST_LDTR_BASE = 0x6812,
+	GUEST_TR_BASE = 0x6814,
+	GUEST_GDTR_BASE = 0x6816,
+	GUEST_IDTR_BASE = 0x6818,
+	GUEST_DR7 = 0x681A,
+	GUEST_RSP = 0x681C,
+	GUEST_RIP = 0x681E,
+	GUEST_RFLAGS = 0x6820,
+	GUEST_PENDING_DBG_EXCEPTIONS = 0x6822,
+	GUEST_SYSENTER_ESP = 0x6824,
+	GUEST_SYSENTER_EIP = 0x6826,
+	HOST_CR0 = 0x6C00,
+	HOST_CR3 = 0x6C02,
+	HOST_CR4 = 0x6C04,
+	HOST_FS_BASE = 0x6C06,
+	HOST_GS_BASE = 0x6C08,
+	HOST_TR_BASE = 0x6C0A,
+	HOST_GDTR_BASE = 0x6C0C,
+	HOST_IDTR_BASE = 0x6C0E,
+	HOST_IA32_SYSENTER_ESP = 0x6C10,
+	HOST_IA32_SYSENTER_EIP = 0x6C12,
+	HOST_RSP = 0x6C14,
+	HOST_RIP = 0x6C16,
+};
+
+/* Basic exit reasons (SDM vol. 3, appendix C). */
+enum exit_reason {
+	EXIT_EXCEPTION_NMI = 0,
+	EXIT_EXTERNAL_INTERRUPT = 1,
+	EXIT_TRIPLE_FAULT = 2,
+	EXIT_INIT = 3,
+	EXIT_SIPI = 4,
+	EXIT_IO_SMI = 5,
+	EXIT_OTHER_SMI = 6,
+	EXIT_INTERRUPT_WINDOW = 7,
+	EXIT_NMI_WINDOW = 8,
+	EXIT_TASK_SWITCH = 9,
+	EXIT_CPUID = 10,
+	EXIT_GETSEC = 11,
+	EXIT_HLT = 12,
+	EXIT_INVD = 13,
+	EXIT_INVLPG = 14,
+	EXIT_RDPMC = 15,
+	EXIT_RDTSC = 16,
+	EXIT_RSM = 17,
+	EXIT_VMCALL = 18,
+	EXIT_VMCLEAR = 19,
+	EXIT_VMLAUNCH = 20,
+	EXIT_VMPTRLD = 21,
+	EXIT_VMPTRST = 22,
+	EXIT_VMREAD = 23,
+	EXIT_VMRESUME = 24,
+	EXIT_VMWRITE = 25,
+	EXIT_VMXOFF = 26,
+	EXIT_VMXON = 27,
+	EXIT_CR_ACCESS = 28,
+	EXIT_DR_ACCESS = 29,
+	EXIT_IO_INSTRUCTION = 30,
+	EXIT_RDMSR = 31,
+	EXIT_WRMSR = 32,
+	EXIT_INVALID_GUEST_STATE = 33,
+	EXIT_MSR_LOADING = 34,
+	EXIT_RESERVED_35 = 35,
+	EXIT_MWAIT = 36,
+	EXIT_MONITOR_TRAP_FLAG = 37,
+	EXIT_RESERVED_38 = 38,
+	EXIT_MONITOR = 39,
+	EXIT_PAUSE = 40,
+	EXIT_MACHINE_CHECK = 41,
+	EXIT_RESERVED_42 = 42,
+	EXIT_TPR_BELOW_THRESHOLD = 43,
+	EXIT_APIC_ACCESS = 44,
+	EXIT_VIRTUALIZED_EOI = 45,
+	EXIT_GDTR_IDTR = 46,
+	EXIT_LDTR_TR = 47,
+	EXIT_EPT_VIOLATION = 48,
+	EXIT_EPT_MISCONFIG = 49,
+	EXIT_INVEPT = 50,
+	EXIT_RDTSCP = 51,
+	EXIT_PREEMPTION_TIMER = 52,
+	EXIT_INVVPID = 53,
+	EXIT_WBINVD = 54,
+	EXIT_XSETBV = 55,
+	EXIT_APIC_WRITE = 56,
+	EXIT_RDRAND = 57,
+	EXIT_INVPCID = 58,
+	EXIT_VMFUNC = 59,
+	EXIT_ENCLS = 60,
+	EXIT_RDSEED = 61,
+	EXIT_PML_FULL = 62,
+	EXIT_XSAVES = 63,
+	EXIT_XRSTORS = 64,
+	EXIT_RESERVED_65 = 65,
+	EXIT_SPP = 66,
+	EXIT_UMWAIT = 67,
+	EXIT_TPAUSE = 68,
+	EXIT_LOADIWKEY = 69,
+	EXIT_REASON_COUNT = 70,
+};
+
+#define EXIT_REASON_FAILED_ENTRY (1u << 31)
+
+/* pin-based controls */
+#define PIN_EXTERNAL_INTERRUPT (1u << 0)
+#define PIN_NMI_EXITING (1u << 3)
+#define PIN_VIRTUAL_NMIS (1u << 5)
+/* primary processor-based controls */
+#define CPU_HLT_EXITING (1u << 7)
+#define CPU_USE_IO_BITMAPS (1u << 25)
+#define CPU_USE_MSR_BITMAPS (1u << 28)
+#define CPU_SECONDARY (1u << 31)
+/* secondary processor-based controls */
+#define CPU2_EPT (1u << 1)
+#define CPU2_RDTSCP (1u << 3)
+#define CPU2_VPID (1u << 5)
+#define CPU2_UNRESTRICTED (1u << 7)
+#define CPU2_INVPCID (1u << 12)
+#define CPU2_XSAVES (1u << 20)
+/* exit controls */
+#define EXIT_HOST_64BIT (1u << 9)
+#define EXIT_SAVE_PAT (1u << 18)
+#define EXIT_LOAD_PAT (1u << 19)
+#define EXIT_SAVE_EFER (1u << 20)
+#define EXIT_LOAD_EFER (1u << 21)
+/* entry controls */
+#define ENTRY_IA32E_GUEST (1u << 9)
+#define ENTRY_LOAD_PAT (1u << 14)
+#define ENTRY_LOAD_EFER (1u << 15)
+
+#define INTR_INFO_VALID (1u << 31)
+#define INTR_TYPE_NMI (2u << 8)
+#define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_DELIVER_ERROR (1u << 11)
+
+static inline uint64_t vmread(enum vmcs_field f)
+{
+	uint64_t v;
+
+	asm volatile("vmread %1, %0" : "=rm"(v) : "r"((uint64_t)f) : "cc");
+	return v;
+}
+
+static inline void vmwrite(enum vmcs_field f, uint64_t v)
+{
+	asm volatile("vmwrite %1, %0" ::"r"((uint64_t)f), "rm"(v) : "cc");
+}
+
+/* VMX instructions report failure in CF (no VMCS) or ZF (error number in
+ * VM_INSTRUCTION_ERROR): true when both are clear. */
+#define VMX_OP(insn, operand)                                           \
+	({                                                              \
+		bool failed;                                            \
+		asm volatile(insn " %1; setna %0"                      \
+			     : "=qm"(failed)                            \
+			     : "m"(operand)                             \
+			     : "cc", "memory");                         \
+		!failed;                                                \
+	})
+
+static inline bool vmxon(uint64_t phys)
+{
+	return VMX_OP("vmxon", phys);
+}
+
+static inline bool vmclear(uint64_t phys)
+{
+	return VMX_OP("vmclear", phys);
+}
+
+static inline bool vmptrld(uint64_t phys)
+{
+	return VMX_OP("vmptrld", phys);
+}
+
+#endif
