@@ -28,7 +28,8 @@ HOSTCFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -I. \
 
 # unit test -> the keel sources it exercises
 UNIT_TESTS := config multiboot memmap page_alloc acpi vmx_caps cmdline \
-	decoder e820 uart_emul ioapic_emul pci_cfg linux_boot acpi_build
+	decoder e820 uart_emul ioapic_emul pci_cfg linux_boot acpi_build \
+	guest_walk
 unit_srcs_config := runtime/config.c
 unit_srcs_multiboot := runtime/multiboot.c
 unit_srcs_memmap := runtime/memmap.c
@@ -38,6 +39,7 @@ unit_srcs_vmx_caps := arch-x86_64/vmx_caps.c
 unit_srcs_cmdline := runtime/cmdline.c
 unit_srcs_decoder := arch-x86_64/decoder.c
 unit_srcs_e820 := runtime/e820.c
+unit_srcs_guest_walk := arch-x86_64/guest_walk.c
 unit_srcs_uart_emul := arch-x86_64/uart_emul.c
 unit_srcs_ioapic_emul := arch-x86_64/ioapic_emul.c
 unit_srcs_pci_cfg := arch-x86_64/pci_cfg.c
@@ -108,13 +110,24 @@ payloads: $(PAYLOAD)/kernel.env
 $(PAYLOAD)/kernel.env: boot/payloads.sh boot/initramfs/init | deps
 	boot/payloads.sh $(PAYLOAD) $(BUILD)/cache
 
-# $(call iso,OUTPUT,KEEL_CMDLINE)
+# The partitions' payloads as FILE:NAME pairs (NAME: what configs refer to).
+PAYLOAD_MODULES := $(PAYLOAD)/vmlinux:companion.vmlinux \
+	$(PAYLOAD)/companion.cpio:companion.cpio \
+	$(PAYLOAD)/vmlinux:guest.vmlinux $(PAYLOAD)/guest.cpio:guest.cpio
+
+# $(call iso,OUTPUT,KEEL_CMDLINE,CONFIG_DTB,MODULES): a hybrid BIOS/UEFI
+# GRUB image holding keel, the configuration and the FILE:NAME modules.
 define iso
 	rm -rf $@.d && mkdir -p $@.d/boot/grub
 	cp $(BUILD)/keel.elf $@.d/boot/keel.elf
-	cp $(BUILD)/$(CONFIG:.dts=.dtb) $@.d/boot/config.dtb
-	cp $(PAYLOAD)/vmlinux $(PAYLOAD)/companion.cpio $(PAYLOAD)/guest.cpio $@.d/boot/
-	sed -e 's|@KEEL_CMDLINE@|$(2)|' boot/grub.cfg.in > $@.d/boot/grub/grub.cfg
+	cp $(3) $@.d/boot/config.dtb
+	for m in $(4); do cp -u $${m%%:*} $@.d/boot/; done
+	{ echo "	module2 /boot/config.dtb config.dtb"; \
+	  for m in $(4); do f=$${m%%:*}; \
+	    echo "	module2 /boot/$${f##*/} $${m##*:}"; done; } >$@.modules
+	sed -e 's|@KEEL_CMDLINE@|$(2)|' -e '/@MODULES@/{r $@.modules' -e 'd}' \
+		boot/grub.cfg.in >$@.d/boot/grub/grub.cfg
+	rm -f $@.modules
 	grub-mkrescue -o $@ $@.d >$@.log 2>&1 || { cat $@.log; exit 1; }
 	rm -rf $@.d
 endef
@@ -123,11 +136,18 @@ ISO_DEPS := $(BUILD)/keel.elf $(BUILD)/$(CONFIG:.dts=.dtb) $(PAYLOAD)/kernel.env
 
 image: $(BUILD)/keel.iso
 $(BUILD)/keel.iso: $(ISO_DEPS)
-	$(call iso,$@,)
+	$(call iso,$@,,$(BUILD)/$(CONFIG:.dts=.dtb),$(PAYLOAD_MODULES))
 
 # the same image, told to end the emulator run when keel halts
 $(BUILD)/keel-emu.iso: $(ISO_DEPS)
-	$(call iso,$@,exit=emulator)
+	$(call iso,$@,exit=emulator,$(BUILD)/$(CONFIG:.dts=.dtb),$(PAYLOAD_MODULES))
+
+# make bench: the bench appliance with keel's console stamps
+$(BUILD)/bench-emu.iso: $(ISO_DEPS) $(BUILD)/tests/bench/bench.dtb
+	$(call iso,$@,exit=emulator stamps=on,$(BUILD)/tests/bench/bench.dtb,$(PAYLOAD_MODULES))
+
+bench: $(BUILD)/bench-emu.iso
+	tests/bench/run.sh $(BUILD) $(BUILD)/bench-emu.iso $(MODEL)
 
 run: $(BUILD)/keel-emu.iso
 	tools/emu-run.sh $(EMU) $(BUILD)/keel-emu.iso $(BUILD)/run $(MODEL) $(CPUS)
@@ -143,10 +163,13 @@ $(BUILD)/unit/configs/%.dtb: tests/unit/configs/%.dts
 unit: $(UNIT_BINS) $(UNIT_DTBS)
 	tests/run.sh unit $(BUILD)
 
-system: $(BUILD)/keel-emu.iso $(BUILD)/keel.elf
+# images the system tests boot (tests/guest/guest.mk adds the probe's)
+SYSTEM_IMAGES := $(BUILD)/keel-emu.iso
+
+system: $$(SYSTEM_IMAGES) $(BUILD)/keel.elf
 	tests/run.sh system $(BUILD)
 
-check: $(UNIT_BINS) $(UNIT_DTBS) $(BUILD)/keel-emu.iso $(BUILD)/keel.elf
+check: $(UNIT_BINS) $(UNIT_DTBS) $$(SYSTEM_IMAGES) $(BUILD)/keel.elf
 	tests/run.sh all $(BUILD)
 
 clean:
@@ -156,3 +179,6 @@ distclean:
 	rm -rf $(BUILD)
 
 -include $(KOBJS:.o=.d) $(UNIT_DTBS:=.d) $(BUILD)/$(CONFIG:.dts=.dtb).d
+
+# probe guests (bare-metal programs run as the guest by the isolation tests)
+-include tests/guest/guest.mk

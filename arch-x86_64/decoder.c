@@ -8,8 +8,7 @@
 #define REX_R 0x4
 
 /* Formats "mmio: ..." into the caller's buffer and evaluates to -1. */
-#define FAIL(d, ...) \
-	(snprintf((d)->err, (d)->errlen, "mmio: " __VA_ARGS__), -1)
+#define FAIL(d, ...) (snprintf((d)->err, (d)->errlen, "mmio: " __VA_ARGS__), -1)
 
 struct decoder {
 	const uint8_t *code;
@@ -60,8 +59,17 @@ static bool is_rex(const struct decoder *d, uint8_t b)
 static bool is_legacy_prefix(uint8_t b)
 {
 	switch (b) {
-	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+	case 0x26:
+	case 0x2e:
+	case 0x36:
+	case 0x3e:
+	case 0x64:
+	case 0x65:
+	case 0x66:
+	case 0x67:
+	case 0xf0:
+	case 0xf2:
+	case 0xf3:
 		return true;
 	}
 	return false;
@@ -85,8 +93,10 @@ static int prefixes(struct decoder *d, uint8_t *op)
 		 * decode a REX-looking byte that has no effect.
 		 */
 		if (d->rex)
-			return FAIL(d, "REX prefix 0x%02x not immediately "
-				    "before the opcode", d->rex);
+			return FAIL(d,
+				    "REX prefix 0x%02x not immediately "
+				    "before the opcode",
+				    d->rex);
 		if (is_rex(d, b))
 			d->rex = b;
 		else if (b == 0x66)
@@ -195,13 +205,20 @@ static int opcode(struct decoder *d, uint8_t op, struct mmio_insn *out)
 	/* in every supported one-byte opcode bit 0 clear means 8-bit */
 	out->size = op & 1 ? operand_size(d) : 1;
 	switch (op) {
-	case 0x88: case 0x89: case 0x8a: case 0x8b:
+	case 0x88:
+	case 0x89:
+	case 0x8a:
+	case 0x8b:
 		out->write = !(op & 2);
 		return reg_form(d, out, out->size == 1);
-	case 0xc6: case 0xc7:
+	case 0xc6:
+	case 0xc7:
 		out->write = true;
 		return imm_form(d, op, out);
-	case 0xa0: case 0xa1: case 0xa2: case 0xa3:
+	case 0xa0:
+	case 0xa1:
+	case 0xa2:
+	case 0xa3:
 		out->write = op & 2;
 		out->reg = GPR_RAX;
 		return take(d, address_size(d), &unused);
@@ -262,12 +279,13 @@ void mmio_load_result(const struct mmio_insn *in, uint64_t regs[GPR_COUNT],
 		      uint64_t val)
 {
 	uint64_t *r = &regs[in->reg];
-	uint64_t v = low_bytes(val, in->size); /* movzx: already extended */
+	/* dropping the bits above @size is also movzx's zero extension */
+	uint64_t v = low_bytes(val, in->size);
 
 	if (in->high_byte)
 		*r = (*r & ~0xff00ull) | v << 8;
 	else if (in->dest_size >= 4)
-		*r = v;
+		*r = v; /* a 32-bit write zeroes 63:32 */
 	else
 		*r = (*r & ~low_bytes(~0ull, in->dest_size)) | v;
 }

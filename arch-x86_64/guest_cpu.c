@@ -68,6 +68,10 @@
 #define MSR_FS_BASE 0xC0000100
 #define MSR_TSC_AUX 0xC0000103
 
+#define XAPIC_BASE 0xFEE00000ull
+#define XAPIC_ICR_LO 0x300
+#define XAPIC_ICR_HI 0x310
+
 #define APIC_BASE_BSP (1ull << 8)
 #define APIC_BASE_EXTD (1ull << 10)
 #define APIC_BASE_EN (1ull << 11)
@@ -211,18 +215,48 @@ int guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
-/* The guest may only interrupt itself. */
+/* The guest may only interrupt itself: a fixed IPI to its own APIC ID or
+ * the self shorthand. Anything else is dropped (as a real APIC drops an IPI
+ * nobody accepts) and counted. @dest is the destination field. */
+static bool icr_allowed(struct partition *p, uint32_t icr_lo, uint32_t dest)
+{
+	bool self = ICR_SHORTHAND(icr_lo) == ICR_SHORTHAND_SELF ||
+		    (ICR_SHORTHAND(icr_lo) == 0 && dest == p->apic_id);
+
+	if (self && ICR_DELIVERY(icr_lo) == ICR_DELIVERY_FIXED)
+		return true;
+	p->refused.ipi++;
+	return false;
+}
+
 static int write_icr(struct vcpu *v, uint64_t icr)
 {
-	bool self = ICR_SHORTHAND(icr) == ICR_SHORTHAND_SELF ||
-		    (ICR_SHORTHAND(icr) == 0 &&
-		     (icr >> ICR_DEST_SHIFT) == v->part->apic_id);
+	if (icr_allowed(v->part, (uint32_t)icr,
+			(uint32_t)(icr >> ICR_DEST_SHIFT)))
+		wrmsr(MSR_X2APIC_ICR, icr);
+	return 0;
+}
 
-	if (!self || ICR_DELIVERY(icr) != ICR_DELIVERY_FIXED) {
-		v->part->refused.ipi++;
-		return 0; /* dropped, as a real APIC drops a bad IPI */
+int guest_xapic_write(struct vcpu *v, uint32_t offset, uint32_t val)
+{
+	volatile uint32_t *apic = (volatile uint32_t *)XAPIC_BASE;
+	struct partition *p = v->part;
+
+	if (offset & 0xF || offset >= 0x400)
+		return -1;
+	if (offset == XAPIC_ICR_HI) {
+		p->xapic_icr_hi = val;
+		return 0;
 	}
-	wrmsr(MSR_X2APIC_ICR, icr);
+	if (offset == XAPIC_ICR_LO) {
+		if (icr_allowed(p, val, p->xapic_icr_hi >> 24)) {
+			apic[XAPIC_ICR_HI / 4] = p->xapic_icr_hi;
+			apic[XAPIC_ICR_LO / 4] = val;
+		}
+		return 0;
+	}
+	/* the partition's CPU is this CPU: its own APIC */
+	apic[offset / 4] = val;
 	return 0;
 }
 

@@ -35,4 +35,9 @@ void guest_msr_bitmap(const struct partition *p, uint8_t *bitmap);
 int guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val);
 int guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);
 
+/* A guest write to its xAPIC page (CPUs without x2APIC: the page is mapped
+ * read-only and every write traps here). Returns 0, or -1 for a bad
+ * offset. */
+int guest_xapic_write(struct vcpu *v, uint32_t offset, uint32_t val);
+
 #endif

@@ -18,6 +18,7 @@
 #include "runtime/partition.h"
 
 #define MSR_XCR0 0
+#define MMIO_LOG_LIMIT 8
 
 typedef void (*exit_handler)(struct vcpu *v);
 
@@ -154,16 +155,19 @@ static void handle_mmio(struct vcpu *v)
 	size_t got = guest_fetch(v, code, sizeof(code));
 
 	if (mmio_decode(code, got, vcpu_mode(v), &insn, err, sizeof(err))) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "access to %#llx: %s",
-			 (unsigned long long)gpa, err);
-		vcpu_fail(v, why);
+		/* keel emulates only plain moves: anything else is the
+		 * guest's fault, as on hardware that would not accept it */
+		if (v->part->refused.mmio++ < MMIO_LOG_LIMIT)
+			printf("keel: %s: refused access to %#llx at rip "
+			       "%#llx: %s\n",
+			       v->part->name, (unsigned long long)gpa,
+			       (unsigned long long)vcpu_rip(v), err);
+		vcpu_inject_gp(v);
 		return;
 	}
 	if (insn.write)
 		val = mmio_store_value(&insn, v->regs);
-	if (partition_mmio(v->part, gpa, insn.size, insn.write, &val)) {
+	if (partition_mmio(v, gpa, insn.size, insn.write, &val)) {
 		v->part->refused.mmio++;
 		val = ~0ull;
 	}

@@ -44,6 +44,8 @@ static uint64_t fw_rsdp;
 /* the configuration's strings point into it: keep it out of the modules'
  * memory, which the companion gets */
 static uint8_t config_blob[CONFIG_MAX_SIZE];
+static uint64_t entry_tsc;
+static bool stamps;
 static uint8_t bsp_ist[IST_COUNT * IST_STACK_SIZE] __attribute__((aligned(16)));
 
 static const void *phys_map(uint64_t phys, size_t len)
@@ -75,6 +77,8 @@ static void read_boot_info(uint32_t magic, uint64_t info)
 	if (cmdline_get(bi.cmdline, "exit", val, sizeof(val)) &&
 	    !strcmp(val, "emulator"))
 		halt_set_emulator_exit(true);
+	stamps = cmdline_get(bi.cmdline, "stamps", val, sizeof(val)) &&
+		 !strcmp(val, "on");
 	printf("boot: Multiboot%u from \"%s\", command line \"%s\"\n",
 	       bi.loader, bi.loader_name, bi.cmdline);
 	for (unsigned int i = 0; i < bi.module_count; i++)
@@ -197,6 +201,7 @@ void keel_main(uint32_t magic, uint64_t info)
 {
 	unsigned int ncpus, online;
 
+	entry_tsc = rdtsc();
 	percpu[0].stack_top = (uint64_t)boot_stack_top;
 	console_init();
 	printf("\nkeel %s: static partitioning monitor for x86-64 with "
@@ -229,7 +234,7 @@ void keel_main(uint32_t magic, uint64_t info)
 		.image_start = (uint64_t)__image_start,
 		.image_end = (uint64_t)__image_end,
 		.tsc_khz = (uint32_t)tsc_khz(), .apic_khz = lapic_timer_khz(),
-		.map = phys_map,
+		.entry_tsc = entry_tsc, .stamps = stamps, .map = phys_map,
 	};
 
 	printf("cpu: local APIC timer %u kHz\n", machine.apic_khz);

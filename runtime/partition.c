@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arch-x86_64/cpu.h"
+#include "arch-x86_64/guest_cpu.h"
 #include "arch-x86_64/vmx_exit.h"
 #include "runtime/partition.h"
 
@@ -19,6 +20,8 @@
 #define PCI_CONFIG_LAST 0xCFF
 #define IOAPIC_GPA 0xFEC00000ull
 #define IOAPIC_SIZE 0x1000
+#define XAPIC_GPA 0xFEE00000ull
+#define XAPIC_SIZE 0x1000
 
 void *partition_gpa_to_hva(const struct partition *p, uint64_t gpa,
 			   uint64_t len)
@@ -78,12 +81,16 @@ int partition_pio(struct partition *p, uint16_t port, unsigned int size,
 	return -1;
 }
 
-int partition_mmio(struct partition *p, uint64_t gpa, unsigned int size,
+int partition_mmio(struct vcpu *v, uint64_t gpa, unsigned int size,
 		   bool write, uint64_t *val)
 {
+	struct partition *p = v->part;
 	uint32_t v32 = (uint32_t)*val;
 	int rc;
 
+	if (p->xapic_trapped && write && size == 4 && gpa >= XAPIC_GPA &&
+	    gpa < XAPIC_GPA + XAPIC_SIZE)
+		return guest_xapic_write(v, (uint32_t)(gpa - XAPIC_GPA), v32);
 	if (p->kind != PART_GUEST || gpa < IOAPIC_GPA ||
 	    gpa >= IOAPIC_GPA + IOAPIC_SIZE)
 		return -1;

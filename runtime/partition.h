@@ -46,6 +46,8 @@ struct partition {
 	uint64_t ram_hpa;    /* host-physical address of GPA 0 */
 	uint64_t ram_size;   /* guest: window size; companion: 0 (identity) */
 	uint32_t apic_id;    /* the APIC ID of the partition's CPU */
+	bool xapic_trapped;  /* no x2APIC: its xAPIC page is read-only */
+	uint32_t xapic_icr_hi; /* ICR destination, until ICR low is written */
 	uint16_t sleep_port; /* writes with SLP_EN here mean power-off */
 	uint16_t sleep_en;   /* the SLP_EN bit at that port */
 	bool sleep_real;     /* a real register: everything else passes */
@@ -70,7 +72,7 @@ void *partition_gpa_to_hva(const struct partition *p, uint64_t gpa,
  * returns 0, or -1 when nothing answers (reads then see all ones). */
 int partition_pio(struct partition *p, uint16_t port, unsigned int size,
 		  bool write, uint32_t *val);
-int partition_mmio(struct partition *p, uint64_t gpa, unsigned int size,
+int partition_mmio(struct vcpu *v, uint64_t gpa, unsigned int size,
 		   bool write, uint64_t *val);
 
 /* Marks @p stopped with @why (kept for the final report). */

@@ -54,6 +54,7 @@
 #define E820_MMIO_HOLE 0xF0000001u
 #define E820_UNMAPPED 0xF0000002u
 
+#define XAPIC_PAGE 0xFEE00000ull
 #define MSR_APIC_BASE 0x1B
 #define APIC_BASE_EXTD (1ull << 10)
 #define CPUID1_ECX_X2APIC (1u << 21)
@@ -63,6 +64,7 @@ static struct partition companion = { .name = "companion",
 static struct partition guest = { .name = "guest", .kind = PART_GUEST,
 				  .id = 1 };
 static struct vcpu_boot_state guest_boot, companion_boot;
+static const struct machine *machine;
 
 static int failf(const char *what, const char *err)
 {
@@ -70,11 +72,28 @@ static int failf(const char *what, const char *err)
 	return -1;
 }
 
+static uint64_t total_exits(const struct partition *p)
+{
+	uint64_t n = 0;
+
+	for (unsigned int r = 0; r < EXIT_REASON_COUNT; r++)
+		n += p->exits[r].count;
+	return n;
+}
+
+/* A partition's console line. With "stamps", each line also carries the
+ * TSC cycles since keel's entry and the partition's exits so far, which is
+ * what make bench measures with. */
 static void relay_line(void *ctx, const char *line, size_t len)
 {
 	const struct partition *p = ctx;
 
-	printf("[%s] %.*s\n", p->name, (int)len, line);
+	if (machine->stamps)
+		printf("[%s @%llu #%llu] %.*s\n", p->name,
+		       (unsigned long long)(rdtsc() - machine->entry_tsc),
+		       (unsigned long long)total_exits(p), (int)len, line);
+	else
+		printf("[%s] %.*s\n", p->name, (int)len, line);
 }
 
 static unsigned int first_cpu(uint64_t mask)
@@ -203,6 +222,13 @@ static int setup_guest(const struct machine *m)
 			MOD_LEN(i), &guest_boot))
 		return -1;
 	if (ept_map(&p->ept, 0, p->ram_hpa, size, EPT_RWX | EPT_MT_WB))
+		return failf("guest", "keel's page pool is exhausted (EPT)");
+	/* without x2APIC the guest reads its CPU's xAPIC page directly and
+	 * every write traps, so that it can only interrupt itself */
+	p->xapic_trapped = !(cpuid(1, 0).ecx & CPUID1_ECX_X2APIC);
+	if (p->xapic_trapped &&
+	    ept_map(&p->ept, XAPIC_PAGE, XAPIC_PAGE, PAGE_SIZE,
+		    EPT_R | EPT_MT_UC))
 		return failf("guest", "keel's page pool is exhausted (EPT)");
 	memset((void *)p->io_bitmap, 0xFF, 2 * PAGE_SIZE);
 	ioapic_emul_init(&p->ioapic, 0);
@@ -360,12 +386,13 @@ static void run_guest(void *arg)
 {
 	(void)arg;
 	/* Linux keeps x2APIC on when a hypervisor says it is safe, and then
-	 * never touches the xAPIC page, which the guest's EPT does not map */
-	if (cpuid(1, 0).ecx & CPUID1_ECX_X2APIC)
-		wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EXTD);
+	 * never touches the xAPIC page, which the guest's EPT does not map;
+	 * a CPU without x2APIC gets the trapped xAPIC page instead */
+	if (guest.xapic_trapped)
+		printf("guest: no x2APIC on this CPU: xAPIC page read-only, "
+		       "writes trapped\n");
 	else
-		printf("guest: this CPU has no x2APIC: the guest will find no "
-		       "local APIC\n");
+		wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EXTD);
 	if (vcpu_setup(&guest.vcpu, &guest, &guest_boot)) {
 		partition_stop(&guest, "vCPU setup failed");
 		return;
@@ -398,6 +425,7 @@ void partitions_run(const struct machine *m)
 		       "this build runs the companion on CPU 0 alone\n");
 		return;
 	}
+	machine = m;
 	guest_cpu_set_clock(&clock);
 	if (partition_init(&guest, m, &m->cfg->guest) ||
 	    partition_init(&companion, m, &m->cfg->companion) ||

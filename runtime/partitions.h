@@ -25,6 +25,8 @@ struct machine {
 	uint64_t fw_rsdp;
 	uint64_t image_start, image_end;
 	uint32_t tsc_khz, apic_khz;
+	uint64_t entry_tsc; /* TSC at keel's first instruction in C */
+	bool stamps;        /* "stamps" on keel's command line */
 	phys_map_fn map;
 };
 

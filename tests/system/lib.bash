@@ -55,3 +55,50 @@ payload_modules() {
 	echo "$PAYLOAD/vmlinux companion.vmlinux $PAYLOAD/companion.cpio companion.cpio" \
 		"$PAYLOAD/vmlinux guest.vmlinux $PAYLOAD/guest.cpio guest.cpio"
 }
+
+# boot_partitions MODEL: boots the default image under Bochs with MODEL and
+# checks what every model must show: keel's boot, both Debian kernels
+# reaching init side by side, each seeing only its CPU and memory, and
+# keel's report after both powered off.
+boot_partitions() {
+	local model=$1
+	TIMEOUT=${BOCHS_TIMEOUT:-600} boot bochs "$BUILD/keel-emu.iso" "$model" 2
+
+	expect_halted "$model: keel halts by itself"
+	expect "$model: banner" '^keel [0-9.]+: static partitioning monitor'
+	expect "$model: loaded by GRUB through Multiboot2" '^boot: Multiboot2 from "GRUB'
+	expect "$model: effective config" '^config: guest: cpus 1, memory 256 MiB'
+	expect "$model: every CPU online" '^smp: 2 of 2 CPUs online'
+	expect_order "$model: config before VT-x before CPUs before partitions" \
+		'^config: version' '^vmx: EPT yes' '^smp: 2 of 2' '^keel: companion starts on cpu 0'
+	expect "$model: guest started on CPU 1" '^keel: guest starts on cpu 1'
+	expect "$model: guest kernel through PVH" '^guest: guest.vmlinux PVH vmlinux at 0x1000000'
+	expect "$model: guest reaches init" '^\[guest\] keel-payload: guest init reached, kernel 6\.1\.'
+	expect "$model: companion reaches init" '^\[companion\] keel-payload: companion init reached'
+	expect "$model: guest sees one CPU" '^\[guest\] \[ *[0-9.]+\] smp: Brought up 1 node, 1 CPU$'
+	expect "$model: companion sees one CPU" '^\[companion\] \[ *[0-9.]+\] smp: Brought up 1 node, 1 CPU$'
+	expect "$model: guest's RAM is its 256 MiB window" \
+		'^\[guest\] \[ *[0-9.]+\] BIOS-e820: \[mem 0x0000000000100000-0x000000000fffffff\] usable'
+	expect_not "$model: guest sees no RAM past its window" \
+		'^\[guest\] \[ *[0-9.]+\] BIOS-e820: \[mem 0x00000000[1-9a-f][0-9a-f]{7}-.*usable'
+	expect "$model: guest told it runs on a hypervisor" '^\[guest\] \[ *[0-9.]+\] Hypervisor detected: KVM'
+	expect "$model: guest keeps x2APIC" '^\[guest\] \[ *[0-9.]+\] x2apic: enabled by BIOS'
+	local window
+	window=$(sed -n 's/^guest: memory \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\) .*/\1 \2/p' "$LOG")
+	if [ -n "$window" ]; then
+		set -- $window
+		local lo hi
+		lo=$(printf '%016x' "$1") hi=$(printf '%016x' $(($2 - 1)))
+		expect "$model: guest window soft reserved in the companion" \
+			"^\\[companion\\] \\[ *[0-9.]+\\] BIOS-e820: \\[mem 0x$lo-0x$hi\\] soft reserved"
+	else
+		not_ok "$model: guest window soft reserved in the companion" "no 'guest: memory' line"
+	fi
+	expect "$model: guest powers off" '^keel: guest stopped: powered off'
+	expect "$model: companion powers off" '^keel: companion stopped: powered off'
+	expect "$model: exit stats for the guest" '^stats: guest: [0-9]+ exits, [0-9]+ keel cycles'
+	expect "$model: exit stats for the companion" '^stats: companion: [0-9]+ exits'
+	expect_not "$model: no partition failed" '^keel: (guest|companion) stopped: (unexpected|triple|VM entry)'
+	expect_not "$model: no keel error" '^keel: (error|fatal)'
+	expect "$model: keel halts after both" '^keel: halted: all partitions stopped'
+}

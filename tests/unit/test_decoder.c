@@ -11,8 +11,10 @@
 
 #include "arch-x86_64/decoder.h"
 
-#define BYTES(...) \
-	(const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
+/* a compound literal of bytes and its length, as two arguments */
+#define BYTES(...)                        \
+	(const uint8_t[]){ __VA_ARGS__ }, \
+		sizeof((const uint8_t[]){ __VA_ARGS__ })
 
 /* Decodes an instruction that must be accepted with exactly its length. */
 #define OK(mode, ...) decode_ok(mode, BYTES(__VA_ARGS__))

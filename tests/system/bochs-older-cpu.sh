@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# An older VT-x (corei7_sandy_bridge_2600k: no EPT A/D bits, no PML, no APIC
+# register virtualization): keel detects it and both partitions still run.
+. "$(dirname "$0")/lib.bash"
+
+boot_partitions corei7_sandy_bridge_2600k
+expect "sandy bridge: VT-x summary without A/D and PML" \
+	'^vmx: EPT yes .*unrestricted guest yes, VPID yes, EPT A/D no, PML no'
