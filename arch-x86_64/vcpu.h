@@ -16,6 +16,11 @@
 struct partition;
 struct percpu;
 
+/* Exit reasons the backend counts per partition (VMX: its basic exit
+ * reasons) and their names. */
+#define VCPU_EXIT_REASONS 70
+const char *vcpu_exit_name(unsigned int reason);
+
 /* How a partition's CPU starts (PVH: 32-bit flat protected mode; Linux's
  * 64-bit boot protocol: long mode with the loader's page tables). */
 struct vcpu_boot_state {
@@ -34,8 +39,12 @@ struct vcpu {
 	uint64_t exit_tsc; /* when the current exit began */
 };
 
-/* Sets the vCPU up on the calling CPU: VMXON, VMCS, controls, boot state.
- * Returns 0, or -1 with the reason printed. */
+/* Pages the backend needs per vCPU (VMX: the VMXON region and the VMCS),
+ * allocated by the boot CPU: keel's page pool is not shared between CPUs. */
+#define VCPU_BACKEND_PAGES 2
+
+/* Sets the vCPU up on the calling CPU in @p->vcpu_pages: VMXON, VMCS,
+ * controls, boot state. Returns 0, or -1 with the reason printed. */
 int vcpu_setup(struct vcpu *v, struct partition *p,
 	       const struct vcpu_boot_state *bs);
 

@@ -224,13 +224,8 @@ int vcpu_setup(struct vcpu *v, struct partition *p,
 	       const struct vcpu_boot_state *bs)
 {
 	struct percpu *pc = this_cpu();
-	uint64_t pages = page_alloc(p->ept.pool, 2, 1);
+	uint64_t pages = p->vcpu_pages;
 
-	if (!pages) {
-		printf("vmx: no pages for the VMXON region and VMCS\n");
-		return -1;
-	}
-	memset((void *)pages, 0, 2 * PAGE_SIZE);
 	*v = (struct vcpu){ .part = p, .cpu = pc, .vmcs = pages + PAGE_SIZE };
 	if (vmx_on(pc, pages))
 		return -1;

@@ -20,6 +20,9 @@
 #define MSR_XCR0 0
 #define MMIO_LOG_LIMIT 8
 
+_Static_assert(EXIT_REASON_COUNT == VCPU_EXIT_REASONS,
+	       "partitions count exits by basic exit reason");
+
 typedef void (*exit_handler)(struct vcpu *v);
 
 static void stop_unexpected(struct vcpu *v)
@@ -28,7 +31,7 @@ static void stop_unexpected(struct vcpu *v)
 	unsigned int reason = (unsigned int)vmread(VM_EXIT_REASON) & 0xFFFF;
 
 	snprintf(why, sizeof(why), "unexpected exit %u (%s)", reason,
-		 vmx_exit_name(reason));
+		 vcpu_exit_name(reason));
 	vcpu_fail(v, why);
 }
 
@@ -43,7 +46,7 @@ static void stop_failed_entry(struct vcpu *v)
 	unsigned int reason = (unsigned int)vmread(VM_EXIT_REASON) & 0xFFFF;
 
 	snprintf(why, sizeof(why), "VM entry failed: %s",
-		 vmx_exit_name(reason));
+		 vcpu_exit_name(reason));
 	vcpu_fail(v, why);
 }
 
@@ -305,7 +308,7 @@ static const struct {
 	E(EXIT_LOADIWKEY, inject_ud),
 };
 
-const char *vmx_exit_name(unsigned int reason)
+const char *vcpu_exit_name(unsigned int reason)
 {
 	return reason < EXIT_REASON_COUNT ? exit_table[reason].name + 5 :
 					    "unknown";

@@ -7,7 +7,4 @@
 /* Dispatches the current VM exit through the exit table, counting it. */
 void vmx_handle_exit(struct vcpu *v);
 
-/* Name of a basic exit reason, "unknown" past the table. */
-const char *vmx_exit_name(unsigned int reason);
-
 #endif

@@ -6,6 +6,11 @@
  * header fields below are rewritten by acpi_build_guest() anyway.
  *
  * There is no _PRT: the guest's devices interrupt through MSI/MSI-X only.
+ * COM1's IRQ 4 is never delivered either, yet it must stay: given an IRQ,
+ * Linux's 8250 driver runs its THRE test, which keel's UART model
+ * (arch-x86_64/uart_emul.c) fails on purpose so that a timer drives the
+ * transmitter. Without one the driver polls IIR, which that model never
+ * sets again, and the console's user-space output stops.
  */
 DefinitionBlock ("", "DSDT", 2, "KEEL  ", "KEELGST ", 1)
 {

@@ -11,7 +11,6 @@
 
 #include "arch-x86_64/cpu.h"
 #include "arch-x86_64/guest_cpu.h"
-#include "arch-x86_64/vmx_exit.h"
 #include "runtime/partition.h"
 
 #define UART_BASE 0x3F8
@@ -116,7 +115,7 @@ void partition_print_stats(const struct partition *p)
 {
 	uint64_t total = 0, cycles = 0;
 
-	for (unsigned int r = 0; r < EXIT_REASON_COUNT; r++) {
+	for (unsigned int r = 0; r < VCPU_EXIT_REASONS; r++) {
 		total += p->exits[r].count;
 		cycles += p->exits[r].cycles;
 	}
@@ -126,14 +125,14 @@ void partition_print_stats(const struct partition *p)
 	       (unsigned long long)cycles,
 	       (unsigned long long)(total ? cycles / total : 0),
 	       p->stop_reason ? p->stop_reason : "running");
-	for (unsigned int r = 0; r < EXIT_REASON_COUNT; r++) {
+	for (unsigned int r = 0; r < VCPU_EXIT_REASONS; r++) {
 		const struct exit_stat *e = &p->exits[r];
 
 		if (!e->count)
 			continue;
 		printf("stats: %s:   %-22s %10llu exits %12llu cycles "
 		       "(%llu per exit)\n",
-		       p->name, vmx_exit_name(r),
+		       p->name, vcpu_exit_name(r),
 		       (unsigned long long)e->count,
 		       (unsigned long long)e->cycles,
 		       (unsigned long long)(e->cycles / e->count));

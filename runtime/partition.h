@@ -16,7 +16,6 @@
 #include "arch-x86_64/pci_cfg.h"
 #include "arch-x86_64/uart_emul.h"
 #include "arch-x86_64/vcpu.h"
-#include "arch-x86_64/vmx.h"
 #include "runtime/config.h"
 
 enum partition_kind { PART_COMPANION, PART_GUEST };
@@ -43,6 +42,7 @@ struct partition {
 	struct ept ept;
 	uint64_t io_bitmap;  /* physical: bitmaps A and B, 8 KiB */
 	uint64_t msr_bitmap; /* physical, 4 KiB */
+	uint64_t vcpu_pages; /* physical, VCPU_BACKEND_PAGES, zeroed */
 	uint64_t ram_hpa;    /* host-physical address of GPA 0 */
 	uint64_t ram_size;   /* guest: window size; companion: 0 (identity) */
 	uint32_t apic_id;    /* the APIC ID of the partition's CPU */
@@ -56,7 +56,7 @@ struct partition {
 	struct ioapic_emul ioapic;
 	struct pci_bus pci;
 	struct pci_cfg_space host_bridge;
-	struct exit_stat exits[EXIT_REASON_COUNT];
+	struct exit_stat exits[VCPU_EXIT_REASONS];
 	struct refusals refused;
 	volatile bool stopped;
 	const char *stop_reason;

@@ -76,7 +76,7 @@ static uint64_t total_exits(const struct partition *p)
 {
 	uint64_t n = 0;
 
-	for (unsigned int r = 0; r < EXIT_REASON_COUNT; r++)
+	for (unsigned int r = 0; r < VCPU_EXIT_REASONS; r++)
 		n += p->exits[r].count;
 	return n;
 }
@@ -118,7 +118,8 @@ static int partition_init(struct partition *p, const struct machine *m,
 	uart_emul_init(&p->uart, relay_line, p);
 	p->io_bitmap = alloc_zeroed(m->pool, 2);
 	p->msr_bitmap = alloc_zeroed(m->pool, 1);
-	if (!p->io_bitmap || !p->msr_bitmap ||
+	p->vcpu_pages = alloc_zeroed(m->pool, VCPU_BACKEND_PAGES);
+	if (!p->io_bitmap || !p->msr_bitmap || !p->vcpu_pages ||
 	    ept_init(&p->ept, m->pool, m->caps->ept_1g))
 		return failf(p->name, "keel's page pool is exhausted");
 	guest_msr_bitmap(p, (uint8_t *)p->msr_bitmap);
