@@ -141,8 +141,8 @@ static void build_fadt(uint8_t *f, uint64_t dsdt, uint16_t sleep_port)
 
 /*
  * One enabled CPU with ACPI UID 0 and one I/O APIC. MADT flags 0: no 8259.
- * No interrupt source overrides: there is no PIT, and Linux ignores ISA IRQ
- * routing on a hardware-reduced machine.
+ * No interrupt source override for IRQ 0: there is no PIT, and Linux on a
+ * hardware-reduced machine sets up no ISA IRQs (its legacy PIC is null).
  */
 static void build_madt(uint8_t *m, size_t len, const struct guest_acpi_desc *d)
 {
@@ -237,6 +237,37 @@ static const uint8_t *map_root(phys_map_fn map, uint64_t rsdp,
 	return map_whole(map, root);
 }
 
+/*
+ * The XSDT at @x lists the firmware root's tables, @root being an RSDT or
+ * XSDT with @esize-byte entries, in their order, the MADT at @madt_phys
+ * swapped for its copy at @new_madt. Null entries are left out, and so is
+ * any other MADT: it would show the companion every CPU.
+ */
+static void build_xsdt(uint8_t *x, const uint8_t *root, unsigned int esize,
+		       phys_map_fn map, uint64_t madt_phys, uint64_t new_madt)
+{
+	uint32_t n = (rd32(root, 4) - SDT_LEN) / esize, kept = 0;
+	bool madt_listed = false;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = esize == 8 ? rd64(root, SDT_LEN + i * 8) :
+					  rd32(root, SDT_LEN + i * 4);
+		const uint8_t *sig = a ? map(a, 4) : NULL;
+
+		if (!a)
+			continue;
+		if (sig && !memcmp(sig, "APIC", 4)) {
+			if (a != madt_phys || madt_listed)
+				continue;
+			a = new_madt;
+			madt_listed = true;
+		}
+		put_le(x, SDT_LEN + kept++ * XSDT_ENTRY, a, 8);
+	}
+	sdt_start(x, "XSDT", SDT_LEN + kept * XSDT_ENTRY, 1, root);
+	seal(x);
+}
+
 static bool id_listed(const uint32_t *ids, unsigned int n, uint32_t id)
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -286,11 +317,9 @@ int acpi_build_companion(uint64_t fw_rsdp, phys_map_fn map,
 	struct madt_info mi;
 	const uint8_t *root, *madt;
 	uint64_t madt_phys;
-	unsigned int esize, n, kept = 0;
+	unsigned int esize, entries;
 	size_t xsdt = ALIGN16(RSDP_LEN), madt_off, need;
-	bool madt_listed = false;
 	char oem_id[6];
-	uint8_t *x;
 
 	if (!n_ids)
 		return build_fail(err, errlen, "no CPUs for the companion");
@@ -300,7 +329,8 @@ int acpi_build_companion(uint64_t fw_rsdp, phys_map_fn map,
 	root = map_root(map, fw_rsdp, &esize, oem_id);
 	madt = map_whole(map, madt_phys);
 	if (!root || !madt)
-		return build_fail(err, errlen, "cannot map the firmware's %s again",
+		return build_fail(err, errlen,
+				  "cannot map the firmware's %s again",
 				  root ? "MADT" : "root table");
 	if (acpi_parse_madt(madt, rd32(madt, 4), &mi, err, errlen))
 		return -1;
@@ -310,8 +340,9 @@ int acpi_build_companion(uint64_t fw_rsdp, phys_map_fn map,
 					  "APIC ID %u is not an enabled CPU in the MADT",
 					  apic_ids[i]);
 
-	n = (rd32(root, 4) - SDT_LEN) / esize;
-	madt_off = xsdt + ALIGN16(SDT_LEN + n * XSDT_ENTRY);
+	/* at most the firmware root's entries: build_xsdt() may drop some */
+	entries = (rd32(root, 4) - SDT_LEN) / esize;
+	madt_off = xsdt + ALIGN16(SDT_LEN + entries * XSDT_ENTRY);
 	need = madt_off + rd32(madt, 4);
 	if (!buf || buflen < need)
 		return build_fail(err, errlen,
@@ -319,25 +350,8 @@ int acpi_build_companion(uint64_t fw_rsdp, phys_map_fn map,
 				  buflen, need);
 
 	memset(buf, 0, madt_off);
-	x = buf + xsdt;
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t a = esize == 8 ? rd64(root, SDT_LEN + i * 8) :
-					  rd32(root, SDT_LEN + i * 4);
-		const uint8_t *sig = a ? map(a, 4) : NULL;
-
-		if (!a)
-			continue;
-		/* Any other MADT would show the companion every CPU. */
-		if (sig && !memcmp(sig, "APIC", 4)) {
-			if (a != madt_phys || madt_listed)
-				continue;
-			a = buf_phys + madt_off;
-			madt_listed = true;
-		}
-		put_le(x, SDT_LEN + kept++ * XSDT_ENTRY, a, 8);
-	}
-	sdt_start(x, "XSDT", SDT_LEN + kept * XSDT_ENTRY, 1, root);
-	seal(x);
+	build_xsdt(buf + xsdt, root, esize, map, madt_phys,
+		   buf_phys + madt_off);
 	filter_madt(buf + madt_off, madt, apic_ids, n_ids);
 	put_rsdp(buf, oem_id, buf_phys + xsdt);
 	*rsdp_out = buf_phys;

@@ -18,7 +18,7 @@ struct guest_acpi_desc {
 	uint8_t ioapic_id;         /* e.g. 0 */
 	/* FADT sleep control register at this port, sleep status at +1 */
 	uint16_t sleep_port;
-	const uint8_t *dsdt;       /* AML produced from guest_dsdt.asl by iasl */
+	const uint8_t *dsdt;       /* guest_dsdt.asl compiled by iasl */
 	size_t dsdt_len;
 };
 
