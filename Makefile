@@ -107,7 +107,7 @@ $(BUILD)/%.dtb: %.dts
 
 payloads: $(PAYLOAD)/kernel.env
 
-$(PAYLOAD)/kernel.env: boot/payloads.sh boot/initramfs/init | deps
+$(PAYLOAD)/kernel.env: boot/payloads.sh $(shell find boot/initramfs -type f) | deps
 	boot/payloads.sh $(PAYLOAD) $(BUILD)/cache
 
 # The partitions' payloads as FILE:NAME pairs (NAME: what configs refer to).
@@ -146,11 +146,20 @@ $(BUILD)/keel-emu.iso: $(ISO_DEPS)
 $(BUILD)/bench-emu.iso: $(ISO_DEPS) $(BUILD)/tests/bench/bench.dtb
 	$(call iso,$@,exit=emulator stamps=on,$(BUILD)/tests/bench/bench.dtb,$(PAYLOAD_MODULES))
 
-bench: $(BUILD)/bench-emu.iso
-	tests/bench/run.sh $(BUILD) $(BUILD)/bench-emu.iso $(MODEL)
+bench: $(BUILD)/bench-emu.iso $(BUILD)/disk.img
+	DISK=$(BUILD)/disk.img tests/bench/run.sh $(BUILD) $(BUILD)/bench-emu.iso $(MODEL)
 
-run: $(BUILD)/keel-emu.iso
-	tools/emu-run.sh $(EMU) $(BUILD)/keel-emu.iso $(BUILD)/run $(MODEL) $(CPUS)
+# the machine's disk, which the companion owns: 16 heads x 63 sectors x 130
+# cylinders (a geometry Bochs takes for a flat image), a label in sector 0
+DISK_BYTES := 67092480
+$(BUILD)/disk.img:
+	@mkdir -p $(dir $@)
+	truncate -s $(DISK_BYTES) $@.tmp
+	printf 'keel disk\n' | dd of=$@.tmp conv=notrunc status=none
+	mv $@.tmp $@
+
+run: $(BUILD)/keel-emu.iso $(BUILD)/disk.img
+	DISK=$(BUILD)/disk.img tools/emu-run.sh $(EMU) $(BUILD)/keel-emu.iso $(BUILD)/run $(MODEL) $(CPUS)
 
 $(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit_srcs_$$*) | deps
 	@mkdir -p $(dir $@)
@@ -166,10 +175,10 @@ unit: $(UNIT_BINS) $(UNIT_DTBS)
 # images the system tests boot (tests/guest/guest.mk adds the probe's)
 SYSTEM_IMAGES := $(BUILD)/keel-emu.iso
 
-system: $$(SYSTEM_IMAGES) $(BUILD)/keel.elf
+system: $$(SYSTEM_IMAGES) $(BUILD)/keel.elf $(BUILD)/disk.img
 	tests/run.sh system $(BUILD)
 
-check: $(UNIT_BINS) $(UNIT_DTBS) $$(SYSTEM_IMAGES) $(BUILD)/keel.elf
+check: $(UNIT_BINS) $(UNIT_DTBS) $$(SYSTEM_IMAGES) $(BUILD)/keel.elf $(BUILD)/disk.img
 	tests/run.sh all $(BUILD)
 
 clean:

@@ -96,10 +96,6 @@ static struct cpuid_regs guest_leaf(uint32_t leaf, uint32_t subleaf,
 	struct cpuid_regs r = cpuid(leaf, subleaf);
 
 	switch (leaf) {
-	case 0:
-		if (r.eax < 0x16)
-			r.eax = 0x16;
-		break;
 	case 1:
 		r.ecx &= ~(ECX_DTES64 | ECX_MONITOR | ECX_DSCPL | ECX_VMX |
 			   ECX_SMX | ECX_EST | ECX_TM2 | ECX_PDCM |
@@ -121,15 +117,6 @@ static struct cpuid_regs guest_leaf(uint32_t leaf, uint32_t subleaf,
 			r.ecx &= ~(ECX7_WAITPKG | ECX7_SGX_LC);
 		}
 		break;
-	case 0x15: /* TSC = crystal (the APIC timer clock) * ebx / eax */
-		r = (struct cpuid_regs){ clock.apic_khz, clock.tsc_khz,
-					 clock.apic_khz * 1000, 0 };
-		break;
-	case 0x16:
-		r = (struct cpuid_regs){ clock.tsc_khz / 1000,
-					 clock.tsc_khz / 1000,
-					 clock.apic_khz / 1000, 0 };
-		break;
 	case LEAF_HV_BASE:
 		r = (struct cpuid_regs){ LEAF_HV_BASE + 1, 0x4b4d564b,
 					 0x564b4d56, 0x4d }; /* "KVMKVMKVM" */
@@ -147,18 +134,42 @@ static struct cpuid_regs guest_leaf(uint32_t leaf, uint32_t subleaf,
 	return r;
 }
 
+/* The TSC and APIC timer frequencies keel measured: leaf 0x15 gives
+ * TSC = crystal (the APIC timer clock) * ebx / eax. Linux trusts these over
+ * its own calibration, so they must be what the CPU really does (an
+ * emulator's CPUID may say otherwise). */
+static bool clock_leaf(uint32_t leaf, struct cpuid_regs *r)
+{
+	if (leaf == 0x15)
+		*r = (struct cpuid_regs){ clock.apic_khz, clock.tsc_khz,
+					  clock.apic_khz * 1000, 0 };
+	else if (leaf == 0x16)
+		*r = (struct cpuid_regs){ clock.tsc_khz / 1000,
+					  clock.tsc_khz / 1000,
+					  clock.apic_khz / 1000, 0 };
+	else
+		return false;
+	return true;
+}
+
 struct cpuid_regs guest_cpuid(const struct partition *p, uint32_t leaf,
 			      uint32_t subleaf, uint64_t cr4)
 {
 	struct cpuid_regs r;
 
-	if (p->kind == PART_GUEST)
-		return guest_leaf(leaf, subleaf, cr4);
-	r = cpuid(leaf, subleaf);
-	if (leaf == 1) {
-		r.ecx &= ~(ECX_VMX | ECX_SMX | ECX_OSXSAVE);
-		r.ecx |= (cr4 & CR4_OSXSAVE) ? ECX_OSXSAVE : 0;
+	if (clock_leaf(leaf, &r))
+		return r;
+	if (p->kind == PART_GUEST) {
+		r = guest_leaf(leaf, subleaf, cr4);
+	} else {
+		r = cpuid(leaf, subleaf);
+		if (leaf == 1) {
+			r.ecx &= ~(ECX_VMX | ECX_SMX | ECX_OSXSAVE);
+			r.ecx |= (cr4 & CR4_OSXSAVE) ? ECX_OSXSAVE : 0;
+		}
 	}
+	if (leaf == 0 && r.eax < 0x16)
+		r.eax = 0x16; /* so that the clock leaves are read */
 	return r;
 }
 

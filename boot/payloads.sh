@@ -16,10 +16,11 @@
 # and compares two stamp files (.kernel.stamp, .cpio.stamp) in OUTDIR.
 set -Eeuo pipefail
 
-# Modules the companion loads later (vhost-scsi backed by files/block
-# devices, and device-dax for shared memory); their dependencies are added.
-readonly COMPANION_MODULES=(vhost_scsi target_core_mod target_core_file
-	target_core_iblock configfs dax_hmem device_dax)
+# Modules the companion loads (the machine's IDE disk, vhost-scsi backed by
+# files/block devices, device-dax for shared memory); their dependencies
+# are added.
+readonly COMPANION_MODULES=(ata_piix sd_mod vhost_scsi target_core_mod
+	target_core_file target_core_iblock configfs dax_hmem device_dax)
 readonly ROLES=(companion guest)
 readonly META_PKG=linux-image-amd64 META_HEADERS=linux-headers-amd64
 # Fixed mtime for every archive member: reproducible archives.

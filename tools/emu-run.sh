@@ -12,8 +12,9 @@
 # IMAGE:  a GRUB .iso, or keel.elf for QEMU's Multiboot1 loader, then
 #         followed by MODULE NAME pairs (file and the name keel knows it by).
 # The console goes to OUTDIR/serial.log and to stdout. TIMEOUT (seconds)
-# bounds the run; QUIET=1 keeps stdout silent. Exit status: 0 when keel
-# halted on its own, 1 otherwise.
+# bounds the run; QUIET=1 keeps stdout silent; DISK names a raw disk image
+# the machine gets as its IDE disk (the companion's). Exit status: 0 when
+# keel halted on its own, 1 otherwise.
 set -euo pipefail
 
 emu=$1 image=$2 out=$3 model=${4:-corei7_skylake_x} cpus=${5:-2}
@@ -24,12 +25,22 @@ mkdir -p "$out"
 log="$out/serial.log"
 : >"$log"
 
+# a flat image with 16 heads and 63 sectors per track
+bochs_disk() {
+	[ -n "${DISK:-}" ] || return 0
+	local size cyl
+	size=$(stat -c %s "$DISK")
+	cyl=$((size / (16 * 63 * 512)))
+	echo "ata0-slave: type=disk, path=$(realpath "$DISK"), mode=flat, cylinders=$cyl, heads=16, spt=63"
+}
+
 bochs_cmd() {
 	cat >"$out/bochsrc" <<RC
 megs: $mem
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path=$(realpath "$image"), status=inserted
+$(bochs_disk)
 boot: cdrom
 display_library: rfb, options="timeout=0"
 cpu: model=$model, count=$cpus, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=1
@@ -60,6 +71,7 @@ qemu_cmd() {
 		cmd+=(-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
 			-drive "if=pflash,format=raw,file=$out/ovmf-vars.fd")
 	fi
+	[ -n "${DISK:-}" ] && cmd+=(-drive "file=$DISK,format=raw,if=ide,index=1")
 	case $image in
 	*.iso) cmd+=(-cdrom "$image" -boot d) ;;
 	*)

@@ -12,7 +12,9 @@ mkdir -p "$LOGDIR"
 boot() {
 	local emu=$1 image=$2
 	shift 2
-	QUIET=1 tools/emu-run.sh "$emu" "$image" "$LOGDIR" "$@" >"$LOGDIR/emu-run.out" 2>&1
+	# each run its own copy: an emulator locks its disk image
+	cp --sparse=always "$BUILD/disk.img" "$LOGDIR/disk.img"
+	DISK=$LOGDIR/disk.img QUIET=1 tools/emu-run.sh "$emu" "$image" "$LOGDIR" "$@" >"$LOGDIR/emu-run.out" 2>&1
 	BOOT_STATUS=$?
 	LOG=$LOGDIR/serial.log
 	tr -d '\r' <"$LOG" >"$LOG.txt"
@@ -73,8 +75,8 @@ boot_partitions() {
 		'^config: version' '^vmx: EPT yes' '^smp: 2 of 2' '^keel: companion starts on cpu 0'
 	expect "$model: guest started on CPU 1" '^keel: guest starts on cpu 1'
 	expect "$model: guest kernel through PVH" '^guest: guest.vmlinux PVH vmlinux at 0x1000000'
-	expect "$model: guest reaches init" '^\[guest\] keel-payload: guest init reached, kernel 6\.1\.'
-	expect "$model: companion reaches init" '^\[companion\] keel-payload: companion init reached'
+	expect "$model: guest reaches init" '^\[guest\] \[ *[0-9.]+\] keel-payload: guest init reached, kernel 6\.1\.'
+	expect "$model: companion reaches init" '^\[companion\] \[ *[0-9.]+\] keel-payload: companion init reached'
 	expect "$model: guest sees one CPU" '^\[guest\] \[ *[0-9.]+\] smp: Brought up 1 node, 1 CPU$'
 	expect "$model: companion sees one CPU" '^\[companion\] \[ *[0-9.]+\] smp: Brought up 1 node, 1 CPU$'
 	expect "$model: guest's RAM is its 256 MiB window" \
@@ -93,6 +95,10 @@ boot_partitions() {
 	else
 		not_ok "$model: guest window soft reserved in the companion" "no 'guest: memory' line"
 	fi
+	local disk_sum
+	disk_sum=$(dd if="$BUILD/disk.img" bs=512 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
+	expect "$model: companion drives the machine's IDE disk" \
+		"^\\[companion\\] \\[ *[0-9.]+\\] keel-payload: companion disk sda 131040 sectors, sector 0 md5 $disk_sum"
 	expect "$model: guest powers off" '^keel: guest stopped: powered off'
 	expect "$model: companion powers off" '^keel: companion stopped: powered off'
 	expect "$model: exit stats for the guest" '^stats: guest: [0-9]+ exits, [0-9]+ keel cycles'
