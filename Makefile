@@ -182,7 +182,9 @@ check: $(UNIT_BINS) $(UNIT_DTBS) $$(SYSTEM_IMAGES) $(BUILD)/keel.elf $(BUILD)/di
 	tests/run.sh all $(BUILD)
 
 clean:
-	rm -rf $(BUILD)/k $(BUILD)/unit $(BUILD)/*.elf $(BUILD)/*.iso $(BUILD)/configs $(BUILD)/run $(BUILD)/system
+	rm -rf $(BUILD)/k $(BUILD)/gen $(BUILD)/unit $(BUILD)/guest $(BUILD)/tests \
+		$(BUILD)/*.elf $(BUILD)/*.iso $(BUILD)/configs $(BUILD)/run \
+		$(BUILD)/system $(BUILD)/bench $(BUILD)/test-logs
 
 distclean:
 	rm -rf $(BUILD)

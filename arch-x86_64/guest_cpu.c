@@ -82,6 +82,9 @@
 #define ICR_SHORTHAND_SELF 1
 #define ICR_DELIVERY(icr) (((icr) >> 8) & 7)
 #define ICR_DELIVERY_FIXED 0
+#define ICR_LOGICAL (1u << 11)
+#define ICR_VECTOR 0xFFu
+#define ICR_SELF_FIXED (1u << 18) /* self shorthand, fixed, edge */
 
 static struct guest_clock clock;
 
@@ -226,13 +229,15 @@ int guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
-/* The guest may only interrupt itself: a fixed IPI to its own APIC ID or
- * the self shorthand. Anything else is dropped (as a real APIC drops an IPI
- * nobody accepts) and counted. @dest is the destination field. */
+/* The guest may only interrupt itself: a fixed IPI by the self shorthand
+ * or to its own APIC ID in physical destination mode (a logical destination
+ * may name other CPUs). Anything else is dropped, as a real APIC drops an
+ * IPI nobody accepts, and counted. @dest is the destination field. */
 static bool icr_allowed(struct partition *p, uint32_t icr_lo, uint32_t dest)
 {
 	bool self = ICR_SHORTHAND(icr_lo) == ICR_SHORTHAND_SELF ||
-		    (ICR_SHORTHAND(icr_lo) == 0 && dest == p->apic_id);
+		    (ICR_SHORTHAND(icr_lo) == 0 && !(icr_lo & ICR_LOGICAL) &&
+		     dest == p->apic_id);
 
 	if (self && ICR_DELIVERY(icr_lo) == ICR_DELIVERY_FIXED)
 		return true;
@@ -240,11 +245,18 @@ static bool icr_allowed(struct partition *p, uint32_t icr_lo, uint32_t dest)
 	return false;
 }
 
+/* What keel sends for an allowed IPI: only its vector, by the self
+ * shorthand, whatever else the guest wrote. */
+static uint32_t self_ipi(uint32_t icr_lo)
+{
+	return ICR_SELF_FIXED | (icr_lo & ICR_VECTOR);
+}
+
 static int write_icr(struct vcpu *v, uint64_t icr)
 {
 	if (icr_allowed(v->part, (uint32_t)icr,
 			(uint32_t)(icr >> ICR_DEST_SHIFT)))
-		wrmsr(MSR_X2APIC_ICR, icr);
+		wrmsr(MSR_X2APIC_ICR, self_ipi((uint32_t)icr));
 	return 0;
 }
 
@@ -260,10 +272,8 @@ int guest_xapic_write(struct vcpu *v, uint32_t offset, uint32_t val)
 		return 0;
 	}
 	if (offset == XAPIC_ICR_LO) {
-		if (icr_allowed(p, val, p->xapic_icr_hi >> 24)) {
-			apic[XAPIC_ICR_HI / 4] = p->xapic_icr_hi;
-			apic[XAPIC_ICR_LO / 4] = val;
-		}
+		if (icr_allowed(p, val, p->xapic_icr_hi >> 24))
+			apic[XAPIC_ICR_LO / 4] = self_ipi(val);
 		return 0;
 	}
 	/* the partition's CPU is this CPU: its own APIC */

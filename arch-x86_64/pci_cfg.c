@@ -248,11 +248,17 @@ static struct pci_function *addressed(struct pci_bus *b)
 	return find(b, (uint8_t)(b->addr >> ADDR_DEVFN_SHIFT));
 }
 
+/*
+ * Only a 32-bit access at 0xCF8 reaches CONFIG_ADDRESS: narrower ones go
+ * elsewhere on a PC (0xCF9 is the chipset's reset control, 0xCFB was
+ * mechanism #2), so they are refused like any port nothing answers.
+ */
 static bool valid_port(uint16_t port, unsigned int size)
 {
+	if (port < PCI_CFG_DATA_PORT)
+		return port == PCI_CFG_ADDR_PORT && size == 4;
 	return (size == 1 || size == 2 || size == 4) &&
-	       port >= PCI_CFG_ADDR_PORT && port <= PCI_CFG_DATA_PORT + 3 &&
-	       (port & 3) + size <= 4;
+	       port <= PCI_CFG_DATA_PORT + 3 && (port & 3) + size <= 4;
 }
 
 int pci_bus_io_read(struct pci_bus *b, uint16_t port, unsigned int size,
@@ -263,8 +269,8 @@ int pci_bus_io_read(struct pci_bus *b, uint16_t port, unsigned int size,
 	*val = 0xFFFFFFFFu;
 	if (!valid_port(port, size))
 		return -1;
-	if (port < PCI_CFG_DATA_PORT) {
-		*val = (b->addr >> (8 * (port & 3))) & ones(size);
+	if (port == PCI_CFG_ADDR_PORT) {
+		*val = b->addr;
 		return 0;
 	}
 	f = addressed(b);
@@ -282,13 +288,8 @@ int pci_bus_io_write(struct pci_bus *b, uint16_t port, unsigned int size,
 
 	if (!valid_port(port, size))
 		return -1;
-	if (port < PCI_CFG_DATA_PORT) {
-		/*
-		 * Narrower writes are ignored: Linux's probe for mechanism
-		 * #2 writes a byte to 0xCFB.
-		 */
-		if (size == 4)
-			b->addr = val;
+	if (port == PCI_CFG_ADDR_PORT) {
+		b->addr = val;
 		return 0;
 	}
 	f = addressed(b);

@@ -160,7 +160,7 @@ static void handle_mmio(struct vcpu *v)
 	if (mmio_decode(code, got, vcpu_mode(v), &insn, err, sizeof(err))) {
 		/* keel emulates only plain moves: anything else is the
 		 * guest's fault, as on hardware that would not accept it */
-		if (v->part->refused.mmio++ < MMIO_LOG_LIMIT)
+		if (v->part->refused.insn++ < MMIO_LOG_LIMIT)
 			printf("keel: %s: refused access to %#llx at rip "
 			       "%#llx: %s\n",
 			       v->part->name, (unsigned long long)gpa,

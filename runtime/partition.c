@@ -137,10 +137,11 @@ void partition_print_stats(const struct partition *p)
 		       (unsigned long long)e->cycles,
 		       (unsigned long long)(e->cycles / e->count));
 	}
-	printf("stats: %s: refused io %llu, mmio %llu, msr %llu, ipi %llu, "
-	       "device writes %llu\n",
+	printf("stats: %s: refused io %llu, mmio %llu, mmio instructions "
+	       "%llu, msr %llu, ipi %llu, device writes %llu\n",
 	       p->name, (unsigned long long)p->refused.io,
 	       (unsigned long long)p->refused.mmio,
+	       (unsigned long long)p->refused.insn,
 	       (unsigned long long)p->refused.msr,
 	       (unsigned long long)p->refused.ipi,
 	       (unsigned long long)p->refused.dev);

@@ -29,6 +29,7 @@ struct exit_stat {
 struct refusals {
 	uint64_t io;   /* port access to nothing keel emulates */
 	uint64_t mmio; /* access to unmapped guest-physical memory */
+	uint64_t insn; /* MMIO by an instruction keel does not emulate (#GP) */
 	uint64_t msr;  /* MSR outside the partition's policy (#GP) */
 	uint64_t ipi;  /* ICR write that was not a self-IPI */
 	uint64_t dev;  /* device register write a model refused */

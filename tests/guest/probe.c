@@ -158,7 +158,7 @@ static unsigned int passed, failed;
 
 /* What the probe asked of keel that keel must refuse, and count. */
 static struct {
-	unsigned int io, mmio, msr, ipi, dev;
+	unsigned int io, mmio, insn, msr, ipi, dev;
 } provoked;
 
 /* ---- the CPU ---- */
@@ -425,8 +425,9 @@ verdict(bool ok, const char *name, const char *fmt, ...)
 static _Noreturn void finish(void)
 {
 	pr("probe: summary %u passed, %u failed\n", passed, failed);
-	pr("probe: provoked io %u, mmio %u, msr %u, ipi %u, device writes %u\n",
-	   provoked.io, provoked.mmio, provoked.msr, provoked.ipi,
+	pr("probe: provoked io %u, mmio %u, mmio instructions %u, msr %u, "
+	   "ipi %u, device writes %u\n",
+	   provoked.io, provoked.mmio, provoked.insn, provoked.msr, provoked.ipi,
 	   provoked.dev);
 	pr("probe: triple fault at rip %#lx\n",
 	   (unsigned long)probe_triple_fault_insn);
@@ -750,14 +751,14 @@ static void check_malformed_mmio(uint64_t refused)
 	arm();
 	asm volatile("1: lock addl %0, (%1)\n2:\n\t" EXTABLE(2b)
 		     : : "r"(v), "r"(refused) : "memory");
-	provoked.mmio++;
+	provoked.insn++;
 	verdict(fault_vector == VEC_GP,
 		"mmio: lock add to a refused address raises #GP",
 		"vector %d", fault_vector);
 	arm();
 	asm volatile("1: addl %0, (%1)\n2:\n\t" EXTABLE(2b)
 		     : : "r"(v), "r"(2 * GiB) : "memory");
-	provoked.mmio++;
+	provoked.insn++;
 	verdict(fault_vector == VEC_GP,
 		"mmio: add to an unmapped address raises #GP",
 		"vector %d", fault_vector);

@@ -151,7 +151,7 @@ expect_not "isolation: no keel error" '^keel: (error|fatal)'
 expect "isolation: stats: the guest stopped by its triple fault" '^stats: guest: .*stopped: triple fault$'
 provoked=$(sed -nE 's/^\[guest\] probe: provoked (io .*)$/\1/p' "$LOG" | head -n 1)
 refused=$(sed -nE 's/^stats: guest: refused (io .*)$/\1/p' "$LOG" | head -n 1)
-for k in io mmio msr ipi "device writes"; do
+for k in io mmio "mmio instructions" msr ipi "device writes"; do
 	p=$(count "$provoked" "$k")
 	r=$(count "$refused" "$k")
 	if [ -n "$r" ] && [ "$r" -gt 0 ] && [ "$r" = "$p" ]; then
