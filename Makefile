@@ -19,7 +19,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 KASFLAGS := -D__ASSEMBLY__ -I.
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
 
-KSRCS := $(wildcard boot/*.S arch-x86_64/*.S arch-x86_64/*.c runtime/*.c)
+KSRCS := $(wildcard boot/*.S arch-x86_64/*.S arch-x86_64/*.c runtime/*.c virtio/*.c)
 KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS)) $(BUILD)/k/gen/guest_dsdt.c.o
 DSDT_C := $(BUILD)/gen/guest_dsdt.c
 
@@ -29,7 +29,7 @@ HOSTCFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -I. \
 # unit test -> the keel sources it exercises
 UNIT_TESTS := config multiboot memmap page_alloc acpi vmx_caps cmdline \
 	decoder e820 uart_emul ioapic_emul pci_cfg linux_boot acpi_build \
-	guest_walk
+	guest_walk keeld_lio keeld_vhost virtio_pci virtio_scsi
 unit_srcs_config := runtime/config.c
 unit_srcs_multiboot := runtime/multiboot.c
 unit_srcs_memmap := runtime/memmap.c
@@ -40,6 +40,10 @@ unit_srcs_cmdline := runtime/cmdline.c
 unit_srcs_decoder := arch-x86_64/decoder.c
 unit_srcs_e820 := runtime/e820.c
 unit_srcs_guest_walk := arch-x86_64/guest_walk.c
+unit_srcs_keeld_lio := vhost/keeld/lio.c
+unit_srcs_virtio_pci := virtio/virtio_pci.c virtio/virtio_scsi.c arch-x86_64/pci_cfg.c
+unit_srcs_virtio_scsi := $(unit_srcs_virtio_pci)
+unit_srcs_keeld_vhost := vhost/keeld/vhost.c
 unit_srcs_uart_emul := arch-x86_64/uart_emul.c
 unit_srcs_ioapic_emul := arch-x86_64/ioapic_emul.c
 unit_srcs_pci_cfg := arch-x86_64/pci_cfg.c
@@ -53,7 +57,7 @@ UNIT_DTBS := $(patsubst tests/unit/configs/%.dts,$(BUILD)/unit/configs/%.dtb,$(U
 ISO_MODULES := config.dtb companion.vmlinux companion.cpio guest.vmlinux guest.cpio
 
 .SECONDEXPANSION:
-.PHONY: all keel image run check unit system bench deps payloads clean distclean help
+.PHONY: all keel image run check unit system bench deps payloads kmod clean distclean help
 .DELETE_ON_ERROR:
 
 all: keel image
@@ -175,6 +179,13 @@ unit: $(UNIT_BINS) $(UNIT_DTBS)
 # images the system tests boot (tests/guest/guest.mk adds the probe's)
 SYSTEM_IMAGES := $(BUILD)/keel-emu.iso
 
+# keel.ko, against the payload kernel's Debian headers (vhost/kmod/README.md);
+# tests/system/qemu-keel-ko.sh loads it in the companion's kernel
+kmod: $(BUILD)/kmod/keel.ko
+$(BUILD)/kmod/keel.ko: tools/build-kmod.sh $(PAYLOAD)/kernel.env $(wildcard vhost/kmod/*) | deps
+	tools/build-kmod.sh $(PAYLOAD) $(BUILD)/kmod $(BUILD)/cache
+SYSTEM_IMAGES += $(BUILD)/kmod/keel.ko
+
 system: $$(SYSTEM_IMAGES) $(BUILD)/keel.elf $(BUILD)/disk.img
 	tests/run.sh system $(BUILD)
 
@@ -184,7 +195,7 @@ check: $(UNIT_BINS) $(UNIT_DTBS) $$(SYSTEM_IMAGES) $(BUILD)/keel.elf $(BUILD)/di
 clean:
 	rm -rf $(BUILD)/k $(BUILD)/gen $(BUILD)/unit $(BUILD)/guest $(BUILD)/tests \
 		$(BUILD)/*.elf $(BUILD)/*.iso $(BUILD)/configs $(BUILD)/run \
-		$(BUILD)/system $(BUILD)/bench $(BUILD)/test-logs
+		$(BUILD)/system $(BUILD)/bench $(BUILD)/test-logs $(BUILD)/kmod
 
 distclean:
 	rm -rf $(BUILD)

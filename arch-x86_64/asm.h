@@ -1,27 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Constants shared by assembly and C. */
+/* Constants shared by assembly and C (plain hex: a shifted int would
+ * sign-extend in C and GAS takes no 'u' suffix). */
 #ifndef KEEL_ARCH_ASM_H
 #define KEEL_ARCH_ASM_H
 
-#define PTE_P (1 << 0)
-#define PTE_W (1 << 1)
-#define PTE_PWT (1 << 3)
-#define PTE_PCD (1 << 4)
-#define PTE_PS (1 << 7)
+#define PTE_P 0x1
+#define PTE_W 0x2
+#define PTE_PWT 0x8
+#define PTE_PCD 0x10
+#define PTE_PS 0x80
 
-#define CR0_PE (1 << 0)
-#define CR0_MP (1 << 1)
-#define CR0_EM (1 << 2)
-#define CR0_NE (1 << 5)
-#define CR0_WP (1 << 16)
-#define CR0_PG (1 << 31)
-#define CR4_PAE (1 << 5)
-#define CR4_OSFXSR (1 << 9)
-#define CR4_OSXMMEXCPT (1 << 10)
-#define CR4_VMXE (1 << 13)
+#define CR0_PE 0x1
+#define CR0_MP 0x2
+#define CR0_EM 0x4
+#define CR0_NE 0x20
+#define CR0_WP 0x10000
+#define CR0_PG 0x80000000
+#define CR4_PAE 0x20
+#define CR4_OSFXSR 0x200
+#define CR4_OSXMMEXCPT 0x400
+#define CR4_VMXE 0x2000
 
 #define MSR_EFER 0xC0000080
-#define EFER_LME (1 << 8)
+#define EFER_LME 0x100
 #define MSR_FS_BASE 0xC0000100
 #define MSR_GS_BASE 0xC0000101
 

@@ -23,9 +23,9 @@ static uint64_t new_table(struct ept *e)
 	return phys;
 }
 
-int ept_init(struct ept *e, struct page_pool *pool, bool huge_1g)
+int ept_init(struct ept *e, struct page_pool *pool, bool huge_1g, bool ad)
 {
-	*e = (struct ept){ .pool = pool, .huge_1g = huge_1g };
+	*e = (struct ept){ .pool = pool, .huge_1g = huge_1g, .ad = ad };
 	e->pml4 = new_table(e);
 	return e->pml4 ? 0 : -1;
 }
@@ -94,10 +94,10 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size,
 	return 0;
 }
 
-uint64_t ept_pointer(const struct ept *e, bool ad)
+uint64_t ept_pointer(const struct ept *e)
 {
 	return e->pml4 | 6 /* WB */ | (3 << 3) /* 4 levels */ |
-	       (ad ? 1ull << 6 : 0);
+	       (e->ad ? 1ull << 6 : 0);
 }
 
 uint64_t ept_translate(const struct ept *e, uint64_t gpa)

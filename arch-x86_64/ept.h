@@ -23,10 +23,11 @@ struct ept {
 	uint64_t pml4; /* physical */
 	struct page_pool *pool;
 	bool huge_1g;
+	bool ad; /* the CPU keeps accessed/dirty flags (dirty tracking) */
 	uint64_t table_pages;
 };
 
-int ept_init(struct ept *e, struct page_pool *pool, bool huge_1g);
+int ept_init(struct ept *e, struct page_pool *pool, bool huge_1g, bool ad);
 
 /* Maps [gpa, gpa+size) to [hpa, ...) with @flags (access | memory type);
  * all page aligned. Returns 0, or -1 when the pool runs out or the range
@@ -34,8 +35,9 @@ int ept_init(struct ept *e, struct page_pool *pool, bool huge_1g);
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size,
 	    uint64_t flags);
 
-/* The EPT pointer: 4-level walk, write-back tables, A/D flags if @ad. */
-uint64_t ept_pointer(const struct ept *e, bool ad);
+/* The EPT pointer: 4-level walk, write-back tables, A/D flags when the
+ * CPU has them. */
+uint64_t ept_pointer(const struct ept *e);
 
 /* Host-physical address of @gpa, or -1 if unmapped. */
 uint64_t ept_translate(const struct ept *e, uint64_t gpa);

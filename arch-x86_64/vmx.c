@@ -144,7 +144,7 @@ static int setup_controls(struct partition *p)
 	vmwrite(MSR_BITMAP, p->msr_bitmap);
 	vmwrite(TSC_OFFSET, 0);
 	vmwrite(VIRTUAL_PROCESSOR_ID, p->id + 1);
-	vmwrite(EPT_POINTER, ept_pointer(&p->ept, false));
+	vmwrite(EPT_POINTER, ept_pointer(&p->ept));
 	vmwrite(VMCS_LINK_POINTER, ~0ull);
 	/* the partition owns CR0 and CR4 but for the bits VMX pins: NE in
 	 * CR0, VMXE in CR4; it reads back what it wrote */

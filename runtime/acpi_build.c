@@ -27,6 +27,7 @@
 
 #define FADT_NO_POWER_BUTTON (1u << 4)
 #define FADT_NO_SLEEP_BUTTON (1u << 5)
+#define FADT_FORCE_APIC_PHYSICAL (1u << 19)
 #define FADT_HW_REDUCED_ACPI (1u << 20)
 #define BOOT_ARCH_NO_VGA (1u << 2)
 #define BOOT_ARCH_NO_CMOS_RTC (1u << 5)
@@ -123,7 +124,9 @@ static void put_gas_io8(uint8_t *g, uint16_t port)
 /*
  * Hardware-reduced: no SCI, PM timer, GPEs, FACS or reset register. Only
  * the sleep registers, for the S5 power-off, and the boot flags saying that
- * there is no VGA, no CMOS RTC and (bit 1 clear) no 8042.
+ * there is no VGA, no CMOS RTC and (bit 1 clear) no 8042. APIC physical
+ * destination mode is forced: keel accepts the guest's MSI-X entries and
+ * IPIs only when they name its own APIC ID physically.
  */
 static void build_fadt(uint8_t *f, uint64_t dsdt, uint16_t sleep_port)
 {
@@ -131,8 +134,8 @@ static void build_fadt(uint8_t *f, uint64_t dsdt, uint16_t sleep_port)
 	if (dsdt <= UINT32_MAX)
 		put_le(f, FADT_DSDT, dsdt, 4);
 	put_le(f, FADT_BOOT_ARCH, BOOT_ARCH_NO_VGA | BOOT_ARCH_NO_CMOS_RTC, 2);
-	put_le(f, FADT_FLAGS, FADT_HW_REDUCED_ACPI | FADT_NO_POWER_BUTTON |
-	       FADT_NO_SLEEP_BUTTON, 4);
+	put_le(f, FADT_FLAGS, FADT_HW_REDUCED_ACPI | FADT_FORCE_APIC_PHYSICAL |
+	       FADT_NO_POWER_BUTTON | FADT_NO_SLEEP_BUTTON, 4);
 	put_le(f, FADT_X_DSDT, dsdt, 8);
 	put_gas_io8(f + FADT_SLEEP_CONTROL, sleep_port);
 	put_gas_io8(f + FADT_SLEEP_STATUS, sleep_port + 1);

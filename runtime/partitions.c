@@ -120,7 +120,7 @@ static int partition_init(struct partition *p, const struct machine *m,
 	p->msr_bitmap = alloc_zeroed(m->pool, 1);
 	p->vcpu_pages = alloc_zeroed(m->pool, VCPU_BACKEND_PAGES);
 	if (!p->io_bitmap || !p->msr_bitmap || !p->vcpu_pages ||
-	    ept_init(&p->ept, m->pool, m->caps->ept_1g))
+	    ept_init(&p->ept, m->pool, m->caps->ept_1g, m->caps->ept_ad))
 		return failf(p->name, "keel's page pool is exhausted");
 	guest_msr_bitmap(p, (uint8_t *)p->msr_bitmap);
 	return 0;

@@ -10,6 +10,7 @@ PACKAGES=(
 	grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
 	bochs bochsbios vgabios qemu-system-x86 ovmf
 	busybox-static kmod
+	gcc-12 libelf1 libssl3
 )
 
 missing=()

@@ -14,6 +14,10 @@
  *
  * Every refused access leaves the device as it was, counts one in
  * struct virtio_pci_stats, and reads all ones.
+ *
+ * Not thread-safe: the guest's exits and the companion's raises come from
+ * two CPUs, so keel serialises every call on one device. Callbacks run
+ * inside the call that caused them.
  */
 #ifndef KEEL_VIRTIO_VIRTIO_PCI_H
 #define KEEL_VIRTIO_VIRTIO_PCI_H
@@ -125,9 +129,9 @@
 #define VIRTIO_F_VERSION_1 32
 #define VIRTIO_BIT(b) (1ull << (b))
 /* what the transport offers with every device: what vhost accepts */
-#define VIRTIO_PCI_TRANSPORT_FEATURES                                        \
-	(VIRTIO_BIT(VIRTIO_F_VERSION_1) |                                    \
-	 VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |                           \
+#define VIRTIO_PCI_TRANSPORT_FEATURES              \
+	(VIRTIO_BIT(VIRTIO_F_VERSION_1) |          \
+	 VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) | \
 	 VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX))
 
 /* one queue as the backend must serve it */
@@ -135,7 +139,7 @@ struct virtio_start_queue {
 	uint16_t index;
 	uint16_t size;
 	uint16_t msix_vector; /* VIRTIO_NO_VECTOR: the driver wants none */
-	uint64_t desc;	      /* guest-physical addresses */
+	uint64_t desc; /* guest-physical addresses */
 	uint64_t avail;
 	uint64_t used;
 };
@@ -162,23 +166,23 @@ struct virtio_pci_ops {
 
 /* refusals by kind, then what the device did */
 struct virtio_pci_stats {
-	uint64_t bad_access;	 /* size, alignment, offset, BAR */
-	uint64_t ro_write;	 /* write to a read-only register */
-	uint64_t busy;		 /* write while a reset is in progress */
-	uint64_t bad_status;	 /* clearing bits, out of order, NEEDS_RESET */
-	uint64_t bad_features;	 /* not offered, no VERSION_1, too late */
-	uint64_t bad_queue;	 /* queue register of an absent queue */
+	uint64_t bad_access; /* size, alignment, offset, BAR */
+	uint64_t ro_write; /* write to a read-only register */
+	uint64_t busy; /* write while a reset is in progress */
+	uint64_t bad_status; /* clearing bits, out of order, NEEDS_RESET */
+	uint64_t bad_features; /* not offered, no VERSION_1, too late */
+	uint64_t bad_queue; /* queue register of an absent queue */
 	uint64_t bad_queue_size; /* not a power of two, 0, above the max */
-	uint64_t bad_vector;	 /* MSI-X vector beyond the table */
-	uint64_t bad_enable;	 /* queue_enable other than 1 */
-	uint64_t double_enable;	 /* queue_enable on an enabled queue */
-	uint64_t queue_locked;	 /* queue change after enable or DRIVER_OK */
-	uint64_t bad_ring_addr;	 /* ring misaligned or outside guest RAM */
-	uint64_t bad_notify;	 /* wrong index, disabled queue, not started */
-	uint64_t msix_lost;	 /* raise with MSI-X or bus master off */
-	uint64_t msix_dropped;	 /* entry failed validation at delivery */
+	uint64_t bad_vector; /* MSI-X vector beyond the table */
+	uint64_t bad_enable; /* queue_enable other than 1 */
+	uint64_t double_enable; /* queue_enable on an enabled queue */
+	uint64_t queue_locked; /* queue change after enable or DRIVER_OK */
+	uint64_t bad_ring_addr; /* ring misaligned or outside guest RAM */
+	uint64_t bad_notify; /* wrong index, disabled queue, not started */
+	uint64_t msix_lost; /* raise with MSI-X or bus master off */
+	uint64_t msix_dropped; /* entry failed validation at delivery */
 	uint64_t kicks;
-	uint64_t msix_pending;	 /* raises that found the vector masked */
+	uint64_t msix_pending; /* raises that found the vector masked */
 	uint64_t msix_delivered;
 };
 
@@ -189,13 +193,6 @@ struct virtio_queue {
 	uint64_t desc;
 	uint64_t avail;
 	uint64_t used;
-};
-
-struct virtio_msix_entry {
-	uint32_t addr_lo;
-	uint32_t addr_hi;
-	uint32_t data;
-	uint32_t ctrl;
 };
 
 struct virtio_pci_dev {
@@ -216,7 +213,7 @@ struct virtio_pci_dev {
 	uint8_t dev_cfg_init[VIRTIO_PCI_DEV_CFG_MAX];
 	uint8_t dev_cfg_wmask[VIRTIO_PCI_DEV_CFG_MAX];
 
-	/* state: what a reset clears, plus the MSI-X table */
+	/* what the driver changes; its reset clears all but the MSI-X table */
 	uint8_t dev_cfg[VIRTIO_PCI_DEV_CFG_MAX];
 	uint32_t dfselect;
 	uint32_t gfselect;
@@ -225,10 +222,11 @@ struct virtio_pci_dev {
 	uint8_t status;
 	uint8_t isr;
 	uint16_t queue_sel;
-	bool started;	    /* ops->start called, ops->stop not yet */
+	bool started; /* ops->start called, ops->stop not yet */
 	bool reset_pending; /* ops->stop called, reset_done not yet */
 	struct virtio_queue queue[VIRTIO_PCI_MAX_QUEUES];
-	struct virtio_msix_entry msix[VIRTIO_PCI_MSIX_MAX];
+	/* the table: dwords at VIRTIO_PCI_MSIX_ADDR_LO .. _VEC_CTRL / 4 */
+	uint32_t msix[VIRTIO_PCI_MSIX_MAX][VIRTIO_PCI_MSIX_ENTRY_SIZE / 4];
 	uint64_t pba;
 
 	struct virtio_pci_stats stats;
@@ -238,14 +236,14 @@ struct virtio_pci_dev {
 struct virtio_pci_setup {
 	uint16_t device_type; /* VIRTIO_ID_*: the PCI device is 0x1040 + it */
 	uint32_t class_code;
-	uint16_t num_queues;  /* 1..VIRTIO_PCI_MAX_QUEUES */
-	uint16_t queue_max;   /* power of two, 1..VIRTIO_PCI_QUEUE_SIZE_MAX */
-	uint64_t features;    /* device-type bits, added to the transport's */
+	uint16_t num_queues; /* 1..VIRTIO_PCI_MAX_QUEUES */
+	uint16_t queue_max; /* power of two, 1..VIRTIO_PCI_QUEUE_SIZE_MAX */
+	uint64_t features; /* device-type bits, added to the transport's */
 	const uint8_t *dev_cfg; /* device configuration at reset */
 	const uint8_t *dev_cfg_wmask; /* 0xFF: byte the driver may write */
 	uint16_t dev_cfg_len; /* <= VIRTIO_PCI_DEV_CFG_MAX */
 	uint64_t guest_ram_size; /* guest RAM is [0, guest_ram_size) */
-	uint32_t guest_apic_id;	 /* the only MSI destination: <= 0xFE */
+	uint32_t guest_apic_id; /* the only MSI destination: <= 0xFE */
 	const struct virtio_pci_ops *ops; /* all four set */
 	void *ctx;
 };
@@ -257,8 +255,8 @@ int virtio_pci_init(struct virtio_pci_dev *dev,
 /*
  * An access of size bytes at offset in BAR bar (VIRTIO_PCI_BAR or
  * VIRTIO_PCI_MSIX_BAR). Sizes are 1, 2 and 4, naturally aligned, and must
- * match the register; the MSI-X table and PBA take 4 or 8. 0 when done, -1
- * when refused (*val all ones for a read).
+ * match the register; the MSI-X table and PBA take 4 or 8; notify is
+ * write-only. 0 when done, -1 when refused (*val all ones for a read).
  */
 int virtio_pci_bar_read(struct virtio_pci_dev *dev, unsigned int bar,
 			uint64_t offset, unsigned int size, uint64_t *val);

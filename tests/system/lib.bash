@@ -58,13 +58,13 @@ payload_modules() {
 		"$PAYLOAD/vmlinux guest.vmlinux $PAYLOAD/guest.cpio guest.cpio"
 }
 
-# boot_partitions MODEL: boots the default image under Bochs with MODEL and
-# checks what every model must show: keel's boot, both Debian kernels
-# reaching init side by side, each seeing only its CPU and memory, and
-# keel's report after both powered off.
+# boot_partitions MODEL [IMAGE]: boots the default appliance (or IMAGE)
+# under Bochs with MODEL and checks what every model must show: keel's
+# boot, both Debian kernels reaching init side by side, each seeing only its
+# CPU and memory, and keel's report after both powered off.
 boot_partitions() {
 	local model=$1
-	TIMEOUT=${BOCHS_TIMEOUT:-600} boot bochs "$BUILD/keel-emu.iso" "$model" 2
+	TIMEOUT=${BOCHS_TIMEOUT:-600} boot bochs "${2:-$BUILD/keel-emu.iso}" "$model" 2
 
 	expect_halted "$model: keel halts by itself"
 	expect "$model: banner" '^keel [0-9.]+: static partitioning monitor'

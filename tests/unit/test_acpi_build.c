@@ -217,8 +217,10 @@ static void test_guest_fadt(void **state)
 	assert_memory_equal(f + 116, zero, 12); /* RESET_REG */
 	/* VGA not present, CMOS RTC not present; no 8042, MSI allowed */
 	assert_int_equal(get16(f, 109), 0x24);
-	/* HW_REDUCED_ACPI, no fixed power and sleep buttons */
-	assert_int_equal(get32(f, 112), 1u << 20 | 1u << 5 | 1u << 4);
+	/* HW_REDUCED_ACPI, forced APIC physical mode, no fixed power and
+	 * sleep buttons */
+	assert_int_equal(get32(f, 112),
+			 1u << 20 | 1u << 19 | 1u << 5 | 1u << 4);
 	assert_int_equal(get32(f, 112) & 1u << 10, 0); /* RESET_REG_SUP */
 	expect_io8(f + 244, SLEEP_PORT);
 	expect_io8(f + 256, SLEEP_PORT + 1);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "vhost/keeld/lio.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define LIO_NAA_DIGITS 16
 #define LIO_NAME_MAX 64
 #define LIO_TEXT_MAX (PATH_MAX + 64)
@@ -124,15 +126,21 @@ static int lio_build_paths(const struct lio *l, const struct lio_config *cfg,
 		char *dst;
 		const char *dir, *leaf;
 	} join[] = {
-		{ p->core, l->root, "core" },	{ p->hba, p->core, hba },
-		{ p->so, p->hba, cfg->name },	{ p->control, p->so, "control" },
-		{ p->enable, p->so, "enable" },	{ p->fabric, l->root, "vhost" },
-		{ p->wwn, p->fabric, cfg->wwpn }, { p->tpg, p->wwn, "tpgt_1" },
-		{ p->nexus, p->tpg, "nexus" },	{ p->luns, p->tpg, "lun" },
-		{ p->lun, p->luns, "lun_0" },	{ p->port, p->lun, "port0" },
+		{ p->core, l->root, "core" },
+		{ p->hba, p->core, hba },
+		{ p->so, p->hba, cfg->name },
+		{ p->control, p->so, "control" },
+		{ p->enable, p->so, "enable" },
+		{ p->fabric, l->root, "vhost" },
+		{ p->wwn, p->fabric, cfg->wwpn },
+		{ p->tpg, p->wwn, "tpgt_1" },
+		{ p->nexus, p->tpg, "nexus" },
+		{ p->luns, p->tpg, "lun" },
+		{ p->lun, p->luns, "lun_0" },
+		{ p->port, p->lun, "port0" },
 	};
 
-	for (size_t i = 0; i < sizeof(join) / sizeof(join[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(join); i++) {
 		if (snprintf(join[i].dst, LIO_PATH_MAX, "%s/%s", join[i].dir,
 			     join[i].leaf) >= LIO_PATH_MAX) {
 			errno = ENAMETOOLONG;
@@ -260,7 +268,7 @@ static int lio_setup_storage(const struct lio *l, const struct lio_config *cfg,
 	rc = lio_read_attr(l, p->enable, state, sizeof(state));
 	if (rc < 0 || (rc && !strcmp(state, "1")))
 		return rc < 0 ? rc : 0;	/* enabled: in use, keep it */
-	rc = lio_ensure_dirs(l, parents, 3);
+	rc = lio_ensure_dirs(l, parents, ARRAY_SIZE(parents));
 	if (rc)
 		return rc;
 	lio_control_text(cfg, control);
@@ -305,12 +313,12 @@ static int lio_setup_tpg(const struct lio *l, const struct lio_paths *p)
 {
 	const char *const tpg[] = { p->fabric, p->wwn, p->tpg };
 	const char *const lun[] = { p->luns, p->lun };
-	int rc = lio_ensure_dirs(l, tpg, 3);
+	int rc = lio_ensure_dirs(l, tpg, ARRAY_SIZE(tpg));
 
 	if (!rc)
 		rc = lio_ensure_nexus(l, p);
 	if (!rc)
-		rc = lio_ensure_dirs(l, lun, 2);
+		rc = lio_ensure_dirs(l, lun, ARRAY_SIZE(lun));
 	return rc ? rc : lio_ensure_port(l, p);
 }
 

@@ -4,9 +4,10 @@
 #define KEELD_LOG_H
 
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+
+#define KEELD_LOG_LINE_MAX 8448	/* two paths and some words */
 
 struct keeld_log {
 	void (*line)(void *arg, const char *line);	/* NULL: drop */
@@ -20,7 +21,7 @@ struct keeld_log {
 static inline __attribute__((format(printf, 2, 3)))
 void keeld_logf(const struct keeld_log *log, const char *fmt, ...)
 {
-	char buf[2 * PATH_MAX + 128];
+	char buf[KEELD_LOG_LINE_MAX];
 	int saved = errno;
 	va_list ap;
 

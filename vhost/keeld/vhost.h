@@ -104,8 +104,8 @@ int vhost_start(struct vhost_dev *dev, const struct vhost_start *start);
 /*
  * Stops the device: detaches every attached kick, clears the endpoint
  * (blocks until LIO has completed every request in flight) and stores each
- * programmed queue's last_avail_idx in @saved_bases[index] (nvqs entries;
- * others are left alone). Nothing to do when the device is not started.
+ * programmed queue's last_avail_idx in @saved_bases[index] (nvqs entries,
+ * others left alone; NULL: not kept). Nothing to do when not started.
  * A failed stop can be retried; it resumes where it stopped.
  */
 int vhost_stop(struct vhost_dev *dev, uint16_t *saved_bases);

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * keel.ko: the companion's side of keel's channel device.
+ *
+ * keel (a static-partitioning hypervisor) shows its companion partition one
+ * PCI function, the channel device. This first version binds it, maps its
+ * register window (BAR0) and checks the ABI version that keel reports; it
+ * does nothing else yet. Queue kicks, call eventfds and the control
+ * hypercalls come with the channel ABI.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+/*
+ * keel-private PCI IDs ("KE"). 0x4B45 is not a vendor ID assigned to keel
+ * by the PCI-SIG: the device only ever exists on the virtual PCI bus that
+ * keel emulates for its companion, never on a physical bus.
+ */
+#define KEEL_PCI_VENDOR_ID	0x4b45
+#define KEEL_PCI_DEVICE_CHANNEL	0x0001
+
+/* BAR0 registers (32-bit, little-endian). */
+#define KEEL_CHAN_REG_ABI_VERSION	0x00
+#define KEEL_CHAN_REGS_MIN_LEN		0x04
+
+/* The only channel ABI this module speaks. */
+#define KEEL_CHAN_ABI_VERSION	1
+
+struct keel_chan {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	u32 abi_version;
+};
+
+static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct keel_chan *chan;
+	int ret;
+
+	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, 0) < KEEL_CHAN_REGS_MIN_LEN) {
+		pr_err("%s: BAR0 is not a memory window of at least %u bytes\n",
+		       pci_name(pdev), KEEL_CHAN_REGS_MIN_LEN);
+		return -ENODEV;
+	}
+
+	chan = kzalloc(sizeof(*chan), GFP_KERNEL);
+	if (!chan)
+		return -ENOMEM;
+	chan->pdev = pdev;
+
+	ret = pci_enable_device_mem(pdev);
+	if (ret) {
+		pr_err("%s: cannot enable the device (%d)\n", pci_name(pdev), ret);
+		goto err_free;
+	}
+
+	ret = pci_request_region(pdev, 0, KBUILD_MODNAME);
+	if (ret) {
+		pr_err("%s: BAR0 is busy (%d)\n", pci_name(pdev), ret);
+		goto err_disable;
+	}
+
+	chan->regs = pci_iomap(pdev, 0, 0);
+	if (!chan->regs) {
+		pr_err("%s: cannot map BAR0\n", pci_name(pdev));
+		ret = -ENOMEM;
+		goto err_release;
+	}
+
+	chan->abi_version = ioread32(chan->regs + KEEL_CHAN_REG_ABI_VERSION);
+	pr_info("channel ABI version %u, device %s, BAR0 %pR\n",
+		chan->abi_version, pci_name(pdev), &pdev->resource[0]);
+	if (chan->abi_version != KEEL_CHAN_ABI_VERSION) {
+		pr_err("%s: channel ABI version %u is not supported (this module speaks version %u); not binding\n",
+		       pci_name(pdev), chan->abi_version, KEEL_CHAN_ABI_VERSION);
+		ret = -ENODEV;
+		goto err_unmap;
+	}
+
+	pci_set_drvdata(pdev, chan);
+	pr_info("%s: channel device bound\n", pci_name(pdev));
+	return 0;
+
+err_unmap:
+	pci_iounmap(pdev, chan->regs);
+err_release:
+	pci_release_region(pdev, 0);
+err_disable:
+	pci_disable_device(pdev);
+err_free:
+	kfree(chan);
+	return ret;
+}
+
+static void keel_remove(struct pci_dev *pdev)
+{
+	struct keel_chan *chan = pci_get_drvdata(pdev);
+
+	pci_iounmap(pdev, chan->regs);
+	pci_release_region(pdev, 0);
+	pci_disable_device(pdev);
+	kfree(chan);
+	pr_info("%s: channel device released\n", pci_name(pdev));
+}
+
+static const struct pci_device_id keel_pci_ids[] = {
+	{ PCI_DEVICE(KEEL_PCI_VENDOR_ID, KEEL_PCI_DEVICE_CHANNEL) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, keel_pci_ids);
+
+static struct pci_driver keel_pci_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = keel_pci_ids,
+	.probe = keel_probe,
+	.remove = keel_remove,
+};
+
+static int __init keel_init(void)
+{
+	int ret;
+
+	ret = pci_register_driver(&keel_pci_driver);
+	if (ret) {
+		pr_err("cannot register the PCI driver (%d)\n", ret);
+		return ret;
+	}
+	pr_info("module loaded, waiting for keel's channel device\n");
+	return 0;
+}
+
+static void __exit keel_exit(void)
+{
+	pci_unregister_driver(&keel_pci_driver);
+	pr_info("module unloaded\n");
+}
+
+module_init(keel_init);
+module_exit(keel_exit);
+
+MODULE_DESCRIPTION("keel hypervisor channel device (companion side)");
+MODULE_AUTHOR("keel developers");
+MODULE_LICENSE("GPL");
