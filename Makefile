@@ -114,9 +114,18 @@ payloads: $(PAYLOAD)/kernel.env
 $(PAYLOAD)/kernel.env: boot/payloads.sh $(shell find boot/initramfs -type f) | deps
 	boot/payloads.sh $(PAYLOAD) $(BUILD)/cache
 
+# The companion's initramfs with keel.ko appended (the kernel unpacks
+# concatenated archives in order)
+$(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko
+	rm -rf $@.d && mkdir -p $@.d/lib/modules
+	cp $(BUILD)/kmod/keel.ko $@.d/lib/modules/keel.ko
+	(cd $@.d && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) >$@.tmp
+	cat $(PAYLOAD)/companion.cpio $@.tmp >$@
+	rm -rf $@.d $@.tmp
+
 # The partitions' payloads as FILE:NAME pairs (NAME: what configs refer to).
 PAYLOAD_MODULES := $(PAYLOAD)/vmlinux:companion.vmlinux \
-	$(PAYLOAD)/companion.cpio:companion.cpio \
+	$(BUILD)/companion-keel.cpio:companion.cpio \
 	$(PAYLOAD)/vmlinux:guest.vmlinux $(PAYLOAD)/guest.cpio:guest.cpio
 
 # $(call iso,OUTPUT,KEEL_CMDLINE,CONFIG_DTB,MODULES): a hybrid BIOS/UEFI
@@ -136,7 +145,8 @@ define iso
 	rm -rf $@.d
 endef
 
-ISO_DEPS := $(BUILD)/keel.elf $(BUILD)/$(CONFIG:.dts=.dtb) $(PAYLOAD)/kernel.env boot/grub.cfg.in
+ISO_DEPS := $(BUILD)/keel.elf $(BUILD)/$(CONFIG:.dts=.dtb) $(PAYLOAD)/kernel.env \
+	$(BUILD)/companion-keel.cpio boot/grub.cfg.in
 
 image: $(BUILD)/keel.iso
 $(BUILD)/keel.iso: $(ISO_DEPS)

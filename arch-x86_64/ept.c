@@ -4,6 +4,7 @@
 #include "arch-x86_64/ept.h"
 
 #define EPT_LEAF (1ull << 7) /* 1 GiB / 2 MiB page */
+#define EPT_ATTRS 0x7Full    /* access, memory type, ignore PAT */
 #define EPT_ADDR_MASK 0x000FFFFFFFFFF000ull
 #define ENTRIES 512
 
@@ -92,6 +93,57 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size,
 		size -= span;
 	}
 	return 0;
+}
+
+/* Turns the large-page entry @ent (of @level) into a table of the next
+ * level with the same mapping. */
+static int split(struct ept *e, uint64_t *ent, int level)
+{
+	uint64_t span = 1ull << (12 + 9 * (level - 1));
+	uint64_t base = *ent & EPT_ADDR_MASK & ~((span << 9) - 1);
+	uint64_t attrs = *ent & EPT_ATTRS;
+	uint64_t phys = new_table(e);
+	uint64_t *child;
+
+	if (!phys)
+		return -1;
+	child = table(phys);
+	for (unsigned int i = 0; i < ENTRIES; i++)
+		child[i] = (base + i * span) | attrs |
+			   (level > 1 ? EPT_LEAF : 0);
+	*ent = phys | EPT_RWX;
+	return 0;
+}
+
+int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size)
+{
+	for (; size; gpa += PAGE_SIZE, size -= PAGE_SIZE) {
+		uint64_t *tab = table(e->pml4);
+		int l;
+
+		for (l = 3; l > 0; l--) {
+			uint64_t *ent = &tab[index_at(gpa, l)];
+
+			if (!(*ent & EPT_RWX))
+				break;
+			if ((*ent & EPT_LEAF) && split(e, ent, l))
+				return -1;
+			tab = table(*ent & EPT_ADDR_MASK);
+		}
+		if (l == 0)
+			tab[index_at(gpa, 0)] = 0;
+	}
+	return 0;
+}
+
+void ept_invalidate(const struct ept *e)
+{
+	struct {
+		uint64_t eptp, reserved;
+	} desc = { ept_pointer(e), 0 };
+
+	/* single-context: every mapping tagged with this EPT pointer */
+	asm volatile("invept %0, %1" ::"m"(desc), "r"(1ull) : "cc", "memory");
 }
 
 uint64_t ept_pointer(const struct ept *e)

@@ -35,6 +35,14 @@ int ept_init(struct ept *e, struct page_pool *pool, bool huge_1g, bool ad);
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size,
 	    uint64_t flags);
 
+/* Removes [gpa, gpa+size) (page aligned), splitting large pages around it;
+ * unmapped parts are skipped. Returns -1 if the pool runs out. A running
+ * partition needs ept_invalidate() afterwards, on its CPU. */
+int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size);
+
+/* INVEPT for this EPT on the calling CPU. */
+void ept_invalidate(const struct ept *e);
+
 /* The EPT pointer: 4-level walk, write-back tables, A/D flags when the
  * CPU has them. */
 uint64_t ept_pointer(const struct ept *e);

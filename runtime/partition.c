@@ -59,6 +59,26 @@ static int sleep_access(struct partition *p, uint16_t port,
 	return 0;
 }
 
+/*
+ * The companion's PCI configuration mechanism #1: the real one, but for the
+ * function keel adds (its channel device), which keel answers itself.
+ */
+static int companion_pci(struct partition *p, uint16_t port,
+			 unsigned int size, bool write, uint32_t *val)
+{
+	if (port == PCI_CONFIG_FIRST && size == 4 && write)
+		p->cfg_addr = *val;
+	else if (port >= PCI_CONFIG_FIRST + 4 && p->chan &&
+		 channel_cfg_access(p->chan, p->cfg_addr, port, size, write,
+				    val))
+		return 0;
+	if (write)
+		port_write(port, size, *val);
+	else
+		*val = port_read(port, size);
+	return 0;
+}
+
 int partition_pio(struct partition *p, uint16_t port, unsigned int size,
 		  bool write, uint32_t *val)
 {
@@ -73,10 +93,12 @@ int partition_pio(struct partition *p, uint16_t port, unsigned int size,
 	if (p->sleep_port && (port == p->sleep_port ||
 			      port == p->sleep_port + 1))
 		return sleep_access(p, port, size, write, val);
-	if (p->kind == PART_GUEST && port >= PCI_CONFIG_FIRST &&
-	    port <= PCI_CONFIG_LAST)
+	if (port >= PCI_CONFIG_FIRST && port <= PCI_CONFIG_LAST) {
+		if (p->kind == PART_COMPANION)
+			return companion_pci(p, port, size, write, val);
 		return write ? pci_bus_io_write(&p->pci, port, size, *val) :
 			       pci_bus_io_read(&p->pci, port, size, val);
+	}
 	return -1;
 }
 
@@ -90,6 +112,8 @@ int partition_mmio(struct vcpu *v, uint64_t gpa, unsigned int size,
 	if (p->xapic_trapped && write && size == 4 && gpa >= XAPIC_GPA &&
 	    gpa < XAPIC_GPA + XAPIC_SIZE)
 		return guest_xapic_write(v, (uint32_t)(gpa - XAPIC_GPA), v32);
+	if (p->chan)
+		return channel_mmio(p->chan, gpa, size, write, val);
 	if (p->kind != PART_GUEST || gpa < IOAPIC_GPA ||
 	    gpa >= IOAPIC_GPA + IOAPIC_SIZE)
 		return -1;

@@ -16,6 +16,7 @@
 #include "arch-x86_64/pci_cfg.h"
 #include "arch-x86_64/uart_emul.h"
 #include "arch-x86_64/vcpu.h"
+#include "runtime/channel.h"
 #include "runtime/config.h"
 
 enum partition_kind { PART_COMPANION, PART_GUEST };
@@ -57,6 +58,8 @@ struct partition {
 	struct ioapic_emul ioapic;
 	struct pci_bus pci;
 	struct pci_cfg_space host_bridge;
+	struct channel *chan;  /* companion: keel's channel device */
+	uint32_t cfg_addr;     /* companion: its CONFIG_ADDRESS (0xCF8) */
 	struct exit_stat exits[VCPU_EXIT_REASONS];
 	struct refusals refused;
 	volatile bool stopped;

@@ -55,6 +55,9 @@
 #define E820_UNMAPPED 0xF0000002u
 
 #define XAPIC_PAGE 0xFEE00000ull
+#define PCI_CONFIG_ADDRESS 0xCF8
+#define PCI_CONFIG_DATA 0xCFC
+#define PCI_CONFIG_ENABLE 0x80000000u
 #define MSR_APIC_BASE 0x1B
 #define APIC_BASE_EXTD (1ull << 10)
 #define CPUID1_ECX_X2APIC (1u << 21)
@@ -64,6 +67,7 @@ static struct partition companion = { .name = "companion",
 static struct partition guest = { .name = "guest", .kind = PART_GUEST,
 				  .id = 1 };
 static struct vcpu_boot_state guest_boot, companion_boot;
+static struct channel channel;
 static const struct machine *machine;
 
 static int failf(const char *what, const char *err)
@@ -304,6 +308,35 @@ static int companion_ept(const struct machine *m, const struct e820_entry *e,
 	return 0;
 }
 
+/* The highest device number with nothing at function 0 on the machine's
+ * PCI bus 0, as a devfn; 0 when the bus is full. */
+static uint8_t free_pci_slot(void)
+{
+	for (unsigned int dev = 31; dev > 0; dev--) {
+		port_write(PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | dev << 11);
+		if ((port_read(PCI_CONFIG_DATA, 4) & 0xFFFF) == 0xFFFF)
+			return (uint8_t)(dev << 3);
+	}
+	return 0;
+}
+
+static int setup_channel(struct partition *p)
+{
+	uint8_t devfn = free_pci_slot();
+
+	if (!devfn)
+		return failf("companion", "no free slot on PCI bus 0 for keel's "
+					  "channel device");
+	channel_init(&channel, p, devfn);
+	p->chan = &channel;
+	for (uint16_t port = PCI_CONFIG_ADDRESS; port < PCI_CONFIG_DATA + 4;
+	     port++)
+		intercept_port(p, port);
+	printf("companion: keel's channel device at 00:%02x.0 (%04x:%04x)\n",
+	       devfn >> 3, CHANNEL_VENDOR, CHANNEL_DEVICE);
+	return 0;
+}
+
 static uint16_t firmware_pm1a_cnt(const struct machine *m)
 {
 	char err[96];
@@ -370,6 +403,8 @@ static int setup_companion(const struct machine *m)
 		return -1;
 	for (uint16_t port = 0x3F8; port < 0x400; port++)
 		intercept_port(p, port);
+	if (setup_channel(p))
+		return -1;
 	p->sleep_port = firmware_pm1a_cnt(m);
 	p->sleep_en = PM1_SLP_EN;
 	p->sleep_real = true;

@@ -23,9 +23,9 @@ $(BUILD)/guest/probe.elf: $(PROBE_OBJS) tests/guest/probe.ld
 	ld $(PROBE_LDFLAGS) -o $@ $(PROBE_OBJS)
 
 # the companion as usual, the probe as the guest's kernel
-$(BUILD)/probe-emu.iso: $(BUILD)/keel.elf $(PAYLOAD)/kernel.env boot/grub.cfg.in \
+$(BUILD)/probe-emu.iso: $(BUILD)/keel.elf $(PAYLOAD)/kernel.env $(BUILD)/companion-keel.cpio boot/grub.cfg.in \
 		$(PROBE_DTB) $(BUILD)/guest/probe.elf
-	$(call iso,$@,exit=emulator,$(PROBE_DTB),$(PAYLOAD)/vmlinux:companion.vmlinux $(PAYLOAD)/companion.cpio:companion.cpio $(BUILD)/guest/probe.elf:probe.elf)
+	$(call iso,$@,exit=emulator,$(PROBE_DTB),$(PAYLOAD)/vmlinux:companion.vmlinux $(BUILD)/companion-keel.cpio:companion.cpio $(BUILD)/guest/probe.elf:probe.elf)
 
 SYSTEM_IMAGES += $(BUILD)/probe-emu.iso
 

@@ -99,6 +99,10 @@ boot_partitions() {
 	disk_sum=$(dd if="$BUILD/disk.img" bs=512 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
 	expect "$model: companion drives the machine's IDE disk" \
 		"^\\[companion\\] \\[ *[0-9.]+\\] keel-payload: companion disk sda 131040 sectors, sector 0 md5 $disk_sum"
+	expect "$model: keel adds its channel device to the companion's bus" \
+		"^companion: keel's channel device at 00:[0-9a-f]{2}\\.0 \\(4b45:0001\\)"
+	expect "$model: keel.ko binds the channel device and reads its ABI version" \
+		'^\[companion\] \[ *[0-9.]+\] keel: channel ABI version 1, device 0000:00:[0-9a-f]{2}\.0'
 	expect "$model: guest powers off" '^keel: guest stopped: powered off'
 	expect "$model: companion powers off" '^keel: companion stopped: powered off'
 	expect "$model: exit stats for the guest" '^stats: guest: [0-9]+ exits, [0-9]+ keel cycles'

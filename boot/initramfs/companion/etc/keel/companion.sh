@@ -15,3 +15,10 @@ if [ -b /dev/sda ]; then
 else
 	echo "keel-payload: companion disk: no /dev/sda" >/dev/kmsg
 fi
+
+# keel's module, appended to this archive by the build: it binds keel's
+# channel device
+if [ -f /lib/modules/keel.ko ]; then
+	insmod /lib/modules/keel.ko ||
+		echo "keel-payload: companion: insmod keel.ko failed" >/dev/kmsg
+fi
