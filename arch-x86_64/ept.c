@@ -151,22 +151,3 @@ uint64_t ept_pointer(const struct ept *e)
 	return e->pml4 | 6 /* WB */ | (3 << 3) /* 4 levels */ |
 	       (e->ad ? 1ull << 6 : 0);
 }
-
-uint64_t ept_translate(const struct ept *e, uint64_t gpa)
-{
-	const uint64_t *tab = table(e->pml4);
-
-	for (int l = 3; l >= 0; l--) {
-		uint64_t ent = tab[index_at(gpa, l)];
-
-		if (!(ent & EPT_RWX))
-			return (uint64_t)-1;
-		if (l == 0 || (ent & EPT_LEAF)) {
-			uint64_t mask = (1ull << (12 + 9 * l)) - 1;
-
-			return (ent & EPT_ADDR_MASK & ~mask) | (gpa & mask);
-		}
-		tab = table(ent & EPT_ADDR_MASK);
-	}
-	return (uint64_t)-1;
-}

@@ -47,7 +47,4 @@ void ept_invalidate(const struct ept *e);
  * CPU has them. */
 uint64_t ept_pointer(const struct ept *e);
 
-/* Host-physical address of @gpa, or -1 if unmapped. */
-uint64_t ept_translate(const struct ept *e, uint64_t gpa);
-
 #endif

@@ -36,49 +36,17 @@ export PATH=$PATH:/usr/sbin:/sbin
 export LC_ALL=C
 umask 022
 
-say() { printf 'payloads: %s\n' "$*"; }
-die() {
-	printf 'payloads: error: %s\n' "$*" >&2
-	exit 1
-}
-trap 'die "command failed (line $LINENO): $BASH_COMMAND"' ERR
+TOOL=payloads
+# shellcheck source=../tools/apt.bash
+. "$(dirname "${BASH_SOURCE[0]}")/../tools/apt.bash"
 
 usage() {
 	printf 'usage: %s OUTDIR CACHEDIR\n' "${0##*/}" >&2
 	exit 2
 }
 
-is_root() { [[ $(id -u) == 0 ]]; }
-have() { command -v "$1" >/dev/null 2>&1; }
-sha256() { sha256sum "$1" | cut -d' ' -f1; }
 # Apparent size: xz writes vmlinux sparse, so du alone would under-report.
 human() { du -h --apparent-size "$1" | cut -f1; }
-
-APT_UPDATED=no
-apt_update_once() {
-	[[ $APT_UPDATED == yes ]] && return 0
-	is_root || return 1
-	say "apt: apt-get update (package lists missing or stale)"
-	apt-get update -qq >/dev/null || die "apt-get update failed"
-	APT_UPDATED=yes
-}
-
-# record_field RECORDS PKG FIELD: FIELD of PKG in apt-cache show output.
-record_field() {
-	awk -v p="$2" -v f="$3: " 'BEGIN { RS = ""; FS = "\n" } {
-		pkg = ""; val = ""
-		for (i = 1; i <= NF; i++) {
-			if (index($i, "Package: ") == 1) pkg = substr($i, 10)
-			if (index($i, f) == 1) val = substr($i, length(f) + 1)
-		}
-		if (pkg == p && val != "") { print val; exit }
-	}' <<<"$1"
-}
-
-# apt_field PKG FIELD: FIELD of PKG's candidate version, empty if unknown.
-apt_field() {
-	record_field "$(apt-cache show --no-all-versions "$1" 2>/dev/null || true)" "$1" "$2"
-}
 
 # first_dep DEPENDS PREFIX: "NAME VERSION" of the first dependency whose
 # name starts with PREFIX followed by a digit; VERSION is its "(= X)" pin.
@@ -98,16 +66,6 @@ find_busybox() {
 		fi
 	done
 	return 1
-}
-
-# install_pkgs PKG...: apt-get install as root, else name the command.
-install_pkgs() {
-	(($# > 0)) || return 0
-	is_root || die "missing tools; run as root: apt-get install -y $*"
-	say "tools: apt-get install -y $*"
-	[[ -n $(apt_field "$1" Version) ]] || apt_update_once
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >"$WORK/apt.log" 2>&1 ||
-		die "apt-get install -y $* failed: $(tail -n 5 "$WORK/apt.log")"
 }
 
 # Step: tools. Installs missing ones as root, else names the command.

@@ -70,12 +70,3 @@ int e820_build(const struct mmap_entry *fw, unsigned int nfw,
 	}
 	return (int)count;
 }
-
-uint32_t e820_type_at(const struct e820_entry *map, unsigned int n,
-		      uint64_t addr)
-{
-	for (unsigned int i = 0; i < n; i++)
-		if (addr >= map[i].addr && addr - map[i].addr < map[i].size)
-			return map[i].type;
-	return 0;
-}

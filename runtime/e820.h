@@ -25,8 +25,4 @@ int e820_build(const struct mmap_entry *fw, unsigned int nfw,
 	       const struct e820_overlay *ov, unsigned int nov,
 	       struct e820_entry *out, unsigned int max);
 
-/* The type of @addr in a built map, 0 in a hole. */
-uint32_t e820_type_at(const struct e820_entry *map, unsigned int n,
-		      uint64_t addr);
-
 #endif

@@ -26,31 +26,17 @@ export PATH=$PATH:/usr/sbin:/sbin
 export LC_ALL=C
 umask 022
 
-say() { printf 'kmod: %s\n' "$*"; }
-die() {
-	printf 'kmod: error: %s\n' "$*" >&2
-	exit 1
-}
-trap 'die "command failed (line $LINENO): $BASH_COMMAND"' ERR
+TOOL=kmod
+# shellcheck source=apt.bash
+. "$(dirname "${BASH_SOURCE[0]}")/apt.bash"
 
 usage() {
 	printf 'usage: %s PAYLOADDIR OUTDIR CACHEDIR\n' "${0##*/}" >&2
 	exit 2
 }
 
-is_root() { [[ $(id -u) == 0 ]]; }
-have() { command -v "$1" >/dev/null 2>&1; }
-sha256() { sha256sum "$1" | cut -d' ' -f1; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
-APT_UPDATED=no
-apt_update_once() {
-	[[ $APT_UPDATED == yes ]] && return 0
-	is_root || return 1
-	say "apt: apt-get update (package lists missing or stale)"
-	apt-get update -qq >/dev/null || die "apt-get update failed"
-	APT_UPDATED=yes
-}
 
 # apt_show PKG[=VER]: apt-cache's record of PKG (the candidate, or VER).
 apt_show() { apt-cache show --no-all-versions "$1" 2>/dev/null || true; }
@@ -62,16 +48,6 @@ field() { awk -v f="$2: " 'index($0, f) == 1 { print substr($0, length(f) + 1); 
 # (versions and alternatives dropped: Debian's kernel packages use neither
 # alternatives nor virtual packages here).
 dep_names() { tr ',|' '\n' <<<"$1" | awk 'NF { print $1 }'; }
-
-# install_pkgs PKG...: apt-get install as root, else name the command.
-install_pkgs() {
-	(($# > 0)) || return 0
-	is_root || die "missing packages; run as root: apt-get install -y --no-install-recommends $*"
-	say "tools: apt-get install -y --no-install-recommends $*"
-	[[ -n $(field "$(apt_show "$1")" Version) ]] || apt_update_once
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
-		>"$WORK/apt.log" 2>&1 || die "apt-get install $* failed: $(tail -n 5 "$WORK/apt.log")"
-}
 
 # Step: tools that every run needs.
 ensure_tools() {
@@ -106,18 +82,6 @@ read_env() {
 	HTREE=$CACHEDIR/kmod/$HEADERS_PKG
 	HDIR=$HTREE/usr/src/$HEADERS_PKG
 	say "env: kernel $KERNEL_VERSION ($DEB_VERSION), headers $HEADERS_PKG"
-}
-
-# record_field RECORDS PKG FIELD: FIELD of PKG in apt-cache show output.
-record_field() {
-	awk -v p="$2" -v f="$3: " 'BEGIN { RS = ""; FS = "\n" } {
-		pkg = ""; val = ""
-		for (i = 1; i <= NF; i++) {
-			if (index($i, "Package: ") == 1) pkg = substr($i, 10)
-			if (index($i, f) == 1) val = substr($i, length(f) + 1)
-		}
-		if (pkg == p && val != "") { print val; exit }
-	}' <<<"$1"
 }
 
 # dep_pin DEPENDS NAME: X if DEPENDS has "NAME (= X)".

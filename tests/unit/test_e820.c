@@ -18,6 +18,16 @@ static const struct mmap_entry bochs[] = {
 	{ 0xFFFC0000, 0x40000, 2 },
 };
 
+/* The type of @addr in a built map, 0 in a hole. */
+static uint32_t e820_type_at(const struct e820_entry *map, int n,
+			     uint64_t addr)
+{
+	for (int i = 0; i < n; i++)
+		if (addr >= map[i].addr && addr - map[i].addr < map[i].size)
+			return map[i].type;
+	return 0;
+}
+
 static void expect(const struct e820_entry *e, uint64_t addr, uint64_t size,
 		   uint32_t type)
 {
