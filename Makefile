@@ -186,8 +186,14 @@ $(BUILD)/unit/configs/%.dtb: tests/unit/configs/%.dts
 unit: $(UNIT_BINS) $(UNIT_DTBS)
 	tests/run.sh unit $(BUILD)
 
+# the older-CPU test boots the companion from Debian's bzImage
+BZ_DTB := $(BUILD)/tests/system/configs/bzimage-companion.dtb
+$(BUILD)/bzimage-emu.iso: $(ISO_DEPS) $(BZ_DTB)
+	$(call iso,$@,exit=emulator,$(BZ_DTB),$(PAYLOAD)/vmlinuz:companion.bzImage \
+		$(filter-out %:companion.vmlinux,$(PAYLOAD_MODULES)))
+
 # images the system tests boot (tests/guest/guest.mk adds the probe's)
-SYSTEM_IMAGES := $(BUILD)/keel-emu.iso
+SYSTEM_IMAGES := $(BUILD)/keel-emu.iso $(BUILD)/bzimage-emu.iso
 
 # keel.ko, against the payload kernel's Debian headers (vhost/kmod/README.md);
 # tests/system/qemu-keel-ko.sh loads it in the companion's kernel

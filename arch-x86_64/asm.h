@@ -15,6 +15,8 @@
 #define CR0_EM 0x4
 #define CR0_NE 0x20
 #define CR0_WP 0x10000
+#define CR0_NW 0x20000000
+#define CR0_CD 0x40000000
 #define CR0_PG 0x80000000
 #define CR4_PAE 0x20
 #define CR4_OSFXSR 0x200

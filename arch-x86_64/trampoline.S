@@ -53,6 +53,7 @@ tramp_pm32:
 	or	$EFER_LME, %eax
 	wrmsr
 	mov	%cr0, %eax
+	and	$~(CR0_CD | CR0_NW), %eax	/* INIT left caches off */
 	or	$CR0_PG, %eax
 	mov	%eax, %cr0
 	ljmp	*(tramp_lm64_ptr - trampoline_start)(%ebx)

@@ -94,7 +94,10 @@ entry32:
 	rdmsr
 	or	$(EFER_LME), %eax
 	wrmsr
+	/* caches on: firmware (Bochs' BIOS) may leave CD and NW set, and VM
+	 * entry never changes them, so a partition would inherit them */
 	mov	%cr0, %eax
+	and	$~(CR0_CD | CR0_NW), %eax
 	or	$(CR0_PG | CR0_PE), %eax
 	mov	%eax, %cr0
 
