@@ -148,16 +148,14 @@ static void boot_state_from(struct vcpu_boot_state *bs,
 	};
 }
 
-static int load_kernel(struct partition *p, const struct machine *m,
-		       const struct gmem *mem, struct linux_boot_req *req,
-		       const uint8_t *kernel, size_t ksize,
-		       const uint8_t *initrd, size_t isize,
+static int load_kernel(struct partition *p, const struct gmem *mem,
+		       struct linux_boot_req *req, const uint8_t *kernel,
+		       size_t ksize, const uint8_t *initrd, size_t isize,
 		       struct vcpu_boot_state *bs)
 {
 	struct linux_boot_out out;
 	char err[200];
 
-	(void)m;
 	req->kernel = kernel;
 	req->kernel_size = ksize;
 	req->initrd = initrd;
@@ -223,7 +221,7 @@ static int setup_guest(const struct machine *m)
 	if (!acpi_build_guest(mem.hva + GUEST_ACPI_GPA, GUEST_ACPI_SIZE,
 			      GUEST_ACPI_GPA, &acpi))
 		return failf("guest", "its ACPI tables do not fit");
-	if (load_kernel(p, m, &mem, &req, MOD_PTR(k), MOD_LEN(k), MOD_PTR(i),
+	if (load_kernel(p, &mem, &req, MOD_PTR(k), MOD_LEN(k), MOD_PTR(i),
 			MOD_LEN(i), &guest_boot))
 		return -1;
 	if (ept_map(&p->ept, 0, p->ram_hpa, size, EPT_RWX | EPT_MT_WB))
@@ -391,7 +389,7 @@ static int setup_companion(const struct machine *m)
 		.initrd_max = stage_base,
 	};
 
-	if (load_kernel(p, m, &mem, &req, k ? (const uint8_t *)kcopy : NULL,
+	if (load_kernel(p, &mem, &req, k ? (const uint8_t *)kcopy : NULL,
 			MOD_LEN(k), i ? (const uint8_t *)icopy : NULL,
 			MOD_LEN(i), &companion_boot))
 		return -1;
