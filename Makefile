@@ -198,7 +198,7 @@ SYSTEM_IMAGES := $(BUILD)/keel-emu.iso $(BUILD)/bzimage-emu.iso
 # keel.ko, against the payload kernel's Debian headers (vhost/kmod/README.md);
 # tests/system/qemu-keel-ko.sh loads it in the companion's kernel
 kmod: $(BUILD)/kmod/keel.ko
-$(BUILD)/kmod/keel.ko: tools/build-kmod.sh $(PAYLOAD)/kernel.env $(wildcard vhost/kmod/*) | deps
+$(BUILD)/kmod/keel.ko: tools/build-kmod.sh tools/apt.bash $(PAYLOAD)/kernel.env vhost/keel_abi.h $(wildcard vhost/kmod/*) | deps
 	tools/build-kmod.sh $(PAYLOAD) $(BUILD)/kmod $(BUILD)/cache
 SYSTEM_IMAGES += $(BUILD)/kmod/keel.ko
 

@@ -16,8 +16,8 @@ void channel_init(struct channel *c, struct partition *companion,
 		  uint8_t devfn)
 {
 	*c = (struct channel){ .devfn = devfn, .part = companion };
-	pci_cfg_init(&c->cfg, CHANNEL_VENDOR, CHANNEL_DEVICE, CLASS_OTHER, 1);
-	pci_cfg_set_bar(&c->cfg, 0, CHANNEL_REGS_SIZE, PCI_BAR_MEM32);
+	pci_cfg_init(&c->cfg, KEEL_CHAN_VENDOR_ID, KEEL_CHAN_DEVICE_ID, CLASS_OTHER, 1);
+	pci_cfg_set_bar(&c->cfg, 0, KEEL_CHAN_REGS_SIZE, PCI_BAR_MEM32);
 }
 
 /*
@@ -36,9 +36,9 @@ static void follow_bar(struct channel *c)
 	if (gpa == c->regs_gpa)
 		return;
 	if (c->regs_gpa)
-		ept_map(&p->ept, c->regs_gpa, c->regs_gpa, CHANNEL_REGS_SIZE,
+		ept_map(&p->ept, c->regs_gpa, c->regs_gpa, KEEL_CHAN_REGS_SIZE,
 			EPT_RWX | EPT_MT_UC);
-	if (gpa && ept_unmap(&p->ept, gpa, CHANNEL_REGS_SIZE))
+	if (gpa && ept_unmap(&p->ept, gpa, KEEL_CHAN_REGS_SIZE))
 		gpa = 0;
 	c->regs_gpa = gpa;
 	ept_invalidate(&p->ept);
@@ -66,10 +66,10 @@ int channel_mmio(struct channel *c, uint64_t gpa, unsigned int size,
 		 bool write, uint64_t *val)
 {
 	if (!c->regs_gpa || gpa < c->regs_gpa ||
-	    gpa >= c->regs_gpa + CHANNEL_REGS_SIZE || size != 4 || write)
+	    gpa >= c->regs_gpa + KEEL_CHAN_REGS_SIZE || size != 4 || write)
 		return -1;
-	*val = gpa - c->regs_gpa == CHANNEL_REG_ABI_VERSION ?
-		       CHANNEL_ABI_VERSION :
+	*val = gpa - c->regs_gpa == KEEL_CHAN_REG_ABI_VERSION ?
+		       KEEL_CHAN_ABI_VERSION :
 		       0;
 	return 0;
 }

@@ -13,12 +13,7 @@
 #include <stdint.h>
 
 #include "arch-x86_64/pci_cfg.h"
-
-#define CHANNEL_VENDOR 0x4B45 /* keel-private, not a PCI-SIG assignment */
-#define CHANNEL_DEVICE 0x0001
-#define CHANNEL_ABI_VERSION 1
-#define CHANNEL_REGS_SIZE 0x1000
-#define CHANNEL_REG_ABI_VERSION 0x00
+#include "vhost/keel_abi.h"
 
 struct partition;
 

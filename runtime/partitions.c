@@ -331,7 +331,7 @@ static int setup_channel(struct partition *p)
 	     port++)
 		intercept_port(p, port);
 	printf("companion: keel's channel device at 00:%02x.0 (%04x:%04x)\n",
-	       devfn >> 3, CHANNEL_VENDOR, CHANNEL_DEVICE);
+	       devfn >> 3, KEEL_CHAN_VENDOR_ID, KEEL_CHAN_DEVICE_ID);
 	return 0;
 }
 

@@ -258,9 +258,11 @@ check_compiler() {
 }
 
 # The module's source files: what kbuild reads, not what it writes.
+# the module's own files, and the channel ABI header it shares with keel
 sources() {
 	(cd "$SRC" && find . -maxdepth 1 -type f \( -name Kbuild -o -name Makefile -o -name '*.[ch]' \) |
 		sed 's|^\./||' | sort)
+	echo ../keel_abi.h
 }
 
 build_key() {

@@ -14,20 +14,10 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 
-/*
- * keel-private PCI IDs ("KE"). 0x4B45 is not a vendor ID assigned to keel
- * by the PCI-SIG: the device only ever exists on the virtual PCI bus that
- * keel emulates for its companion, never on a physical bus.
- */
-#define KEEL_PCI_VENDOR_ID	0x4b45
-#define KEEL_PCI_DEVICE_CHANNEL	0x0001
+#include "keel_abi.h"
 
-/* BAR0 registers (32-bit, little-endian). */
-#define KEEL_CHAN_REG_ABI_VERSION	0x00
-#define KEEL_CHAN_REGS_MIN_LEN		0x04
-
-/* The only channel ABI this module speaks. */
-#define KEEL_CHAN_ABI_VERSION	1
+/* the registers keel.ko reads: the ABI version only, for now */
+#define KEEL_CHAN_REGS_MIN_LEN (KEEL_CHAN_REG_ABI_VERSION + 4)
 
 struct keel_chan {
 	struct pci_dev *pdev;
@@ -108,7 +98,7 @@ static void keel_remove(struct pci_dev *pdev)
 }
 
 static const struct pci_device_id keel_pci_ids[] = {
-	{ PCI_DEVICE(KEEL_PCI_VENDOR_ID, KEEL_PCI_DEVICE_CHANNEL) },
+	{ PCI_DEVICE(KEEL_CHAN_VENDOR_ID, KEEL_CHAN_DEVICE_ID) },
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, keel_pci_ids);
