@@ -13,35 +13,55 @@
 #define PCI_CFG_BAR0 0x10
 
 void channel_init(struct channel *c, struct partition *companion,
-		  uint8_t devfn)
+		  uint8_t devfn, uint64_t shared_hpa)
 {
-	*c = (struct channel){ .devfn = devfn, .part = companion };
-	pci_cfg_init(&c->cfg, KEEL_CHAN_VENDOR_ID, KEEL_CHAN_DEVICE_ID, CLASS_OTHER, 1);
-	pci_cfg_set_bar(&c->cfg, 0, KEEL_CHAN_REGS_SIZE, PCI_BAR_MEM32);
+	*c = (struct channel){
+		.devfn = devfn,
+		.part = companion,
+		.regs = { 0, KEEL_CHAN_REGS_SIZE, 0, 0 },
+		.shared = { KEEL_CHAN_SHARED_BAR, KEEL_CHAN_SHARED_SIZE,
+			    shared_hpa, 0 },
+	};
+	pci_cfg_init(&c->cfg, KEEL_CHAN_VENDOR_ID, KEEL_CHAN_DEVICE_ID,
+		     CLASS_OTHER, 1);
+	pci_cfg_set_bar(&c->cfg, c->regs.index, c->regs.size, PCI_BAR_MEM32);
+	pci_cfg_set_bar(&c->cfg, c->shared.index, c->shared.size,
+			PCI_BAR_MEM32 | PCI_BAR_PREFETCH);
 }
 
 /*
- * Wherever the companion places BAR0 (it assigns it at boot, and may move
- * it), those guest-physical pages must exit to keel instead of reaching the
- * identity-mapped hardware behind them; only while memory decode is on, so
- * that BAR sizing never unmaps anything.
+ * Wherever the companion places a BAR (it assigns them at boot, and may
+ * move them), those guest-physical pages must reach keel (the registers
+ * exit, the shared window maps keel's pages) instead of the identity-mapped
+ * hardware behind them; only while memory decode is on, so that BAR sizing
+ * never remaps anything.
  */
-static void follow_bar(struct channel *c)
+static void follow_bar(struct channel *c, struct channel_bar *b, bool decode)
 {
-	struct partition *p = c->part;
+	struct ept *ept = &c->part->ept;
+	uint64_t gpa = decode ? pci_cfg_bar_addr(&c->cfg, b->index) : 0;
+
+	if (gpa == b->gpa)
+		return;
+	if (b->gpa) {
+		ept_unmap(ept, b->gpa, b->size);
+		ept_map(ept, b->gpa, b->gpa, b->size, EPT_RWX | EPT_MT_UC);
+	}
+	if (gpa && (ept_unmap(ept, gpa, b->size) ||
+		    (b->hpa && ept_map(ept, gpa, b->hpa, b->size,
+				       EPT_RWX | EPT_MT_WB))))
+		gpa = 0;
+	b->gpa = gpa;
+	ept_invalidate(ept);
+}
+
+static void follow_bars(struct channel *c)
+{
 	bool decode = pci_cfg_read(&c->cfg, PCI_CFG_COMMAND, 2) &
 		      PCI_COMMAND_MEMORY;
-	uint64_t gpa = decode ? pci_cfg_bar_addr(&c->cfg, 0) : 0;
 
-	if (gpa == c->regs_gpa)
-		return;
-	if (c->regs_gpa)
-		ept_map(&p->ept, c->regs_gpa, c->regs_gpa, KEEL_CHAN_REGS_SIZE,
-			EPT_RWX | EPT_MT_UC);
-	if (gpa && ept_unmap(&p->ept, gpa, KEEL_CHAN_REGS_SIZE))
-		gpa = 0;
-	c->regs_gpa = gpa;
-	ept_invalidate(&p->ept);
+	follow_bar(c, &c->regs, decode);
+	follow_bar(c, &c->shared, decode);
 }
 
 bool channel_cfg_access(struct channel *c, uint32_t addr, uint16_t port,
@@ -57,18 +77,18 @@ bool channel_cfg_access(struct channel *c, uint32_t addr, uint16_t port,
 	}
 	pci_cfg_write(&c->cfg, off, size, *val);
 	if (off < PCI_CFG_COMMAND + 2 ||
-	    (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 4))
-		follow_bar(c);
+	    (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 6 * 4))
+		follow_bars(c);
 	return true;
 }
 
 int channel_mmio(struct channel *c, uint64_t gpa, unsigned int size,
 		 bool write, uint64_t *val)
 {
-	if (!c->regs_gpa || gpa < c->regs_gpa ||
-	    gpa >= c->regs_gpa + KEEL_CHAN_REGS_SIZE || size != 4 || write)
+	if (!c->regs.gpa || gpa < c->regs.gpa ||
+	    gpa >= c->regs.gpa + c->regs.size || size != 4 || write)
 		return -1;
-	*val = gpa - c->regs_gpa == KEEL_CHAN_REG_ABI_VERSION ?
+	*val = gpa - c->regs.gpa == KEEL_CHAN_REG_ABI_VERSION ?
 		       KEEL_CHAN_ABI_VERSION :
 		       0;
 	return 0;

@@ -2,9 +2,10 @@
 /*
  * keel's channel device: the PCI function keel adds to the companion's bus
  * 0, through which the companion (keel.ko) will serve the guest's disk.
- * Today it presents its identity and a register window (BAR0) whose first
- * register is the channel ABI version; keel maps the window out of the
- * companion's EPT wherever the companion's Linux places it.
+ * It presents its identity, a register window (BAR0, whose first register
+ * is the channel ABI version) and a shared window (BAR2, keel's pages with
+ * struct keel_chan_shared); keel follows both in the companion's EPT
+ * wherever the companion's Linux places them.
  */
 #ifndef KEEL_RUNTIME_CHANNEL_H
 #define KEEL_RUNTIME_CHANNEL_H
@@ -17,15 +18,25 @@
 
 struct partition;
 
+/* A BAR of the channel and what stands behind it in the companion's EPT. */
+struct channel_bar {
+	unsigned int index;
+	uint64_t size;
+	uint64_t hpa; /* keel's pages behind it, 0: its accesses exit to keel */
+	uint64_t gpa; /* where it is mapped now, 0: nowhere */
+};
+
 struct channel {
 	struct pci_cfg_space cfg;
-	uint8_t devfn;      /* on the companion's bus 0 */
-	uint64_t regs_gpa;  /* where BAR0 is mapped out of the EPT, 0: nowhere */
+	uint8_t devfn; /* on the companion's bus 0 */
+	struct channel_bar regs, shared;
 	struct partition *part;
 };
 
+/* @shared_hpa: KEEL_CHAN_SHARED_SIZE bytes of keel's memory, already filled
+ * in (struct keel_chan_shared). */
 void channel_init(struct channel *c, struct partition *companion,
-		  uint8_t devfn);
+		  uint8_t devfn, uint64_t shared_hpa);
 
 /* Config space through the companion's 0xCF8/0xCFC: true when @addr (the
  * CONFIG_ADDRESS latch) names the channel; then @val is read or written. */

@@ -318,14 +318,43 @@ static uint8_t free_pci_slot(void)
 	return 0;
 }
 
-static int setup_channel(struct partition *p)
+/* The channel's shared window: what the companion needs to serve the
+ * guest's disk, from keel's configuration. */
+static uint64_t channel_shared(const struct machine *m)
+{
+	uint64_t hpa = alloc_zeroed(m->pool, KEEL_CHAN_SHARED_SIZE / PAGE_SIZE);
+	struct keel_chan_shared *sh = (struct keel_chan_shared *)hpa;
+	const struct virtio_scsi_cfg *d = &m->cfg->disk;
+
+	if (!hpa)
+		return 0;
+	*sh = (struct keel_chan_shared){
+		.magic = KEEL_CHAN_MAGIC,
+		.abi_version = KEEL_CHAN_ABI_VERSION,
+		.disk_queues = d->queues,
+		.disk_queue_size = d->queue_size,
+		.disk_size = d->size,
+		.guest_ram_phys = guest.ram_hpa,
+		.guest_ram_size = guest.ram_size,
+	};
+	snprintf(sh->disk_wwpn, sizeof(sh->disk_wwpn), "%s", d->wwpn);
+	snprintf(sh->disk_backstore, sizeof(sh->disk_backstore), "%s",
+		 d->backstore == BACKSTORE_FILEIO ? "fileio" : "iblock");
+	snprintf(sh->disk_path, sizeof(sh->disk_path), "%s", d->path);
+	return hpa;
+}
+
+static int setup_channel(struct partition *p, const struct machine *m)
 {
 	uint8_t devfn = free_pci_slot();
+	uint64_t shared = channel_shared(m);
 
 	if (!devfn)
 		return failf("companion", "no free slot on PCI bus 0 for keel's "
 					  "channel device");
-	channel_init(&channel, p, devfn);
+	if (!shared)
+		return failf("companion", "keel's page pool is exhausted");
+	channel_init(&channel, p, devfn, shared);
 	p->chan = &channel;
 	for (uint16_t port = PCI_CONFIG_ADDRESS; port < PCI_CONFIG_DATA + 4;
 	     port++)
@@ -401,7 +430,7 @@ static int setup_companion(const struct machine *m)
 		return -1;
 	for (uint16_t port = 0x3F8; port < 0x400; port++)
 		intercept_port(p, port);
-	if (setup_channel(p))
+	if (setup_channel(p, m))
 		return -1;
 	p->sleep_port = firmware_pm1a_cnt(m);
 	p->sleep_en = PM1_SLP_EN;

@@ -92,8 +92,11 @@ boot_partitions() {
 		lo=$(printf '%016x' "$1") hi=$(printf '%016x' $(($2 - 1)))
 		expect "$model: guest window soft reserved in the companion" \
 			"^\\[companion\\] \\[ *[0-9.]+\\] BIOS-e820: \\[mem 0x$lo-0x$hi\\] soft reserved"
+		expect "$model: keel.ko reads the guest's disk and RAM from the shared window" \
+			"^\\[companion\\] \\[ *[0-9.]+\\] keel: [0-9a-f:.]+: guest disk: 1 request queue\\(s\\) of 128, wwpn naa\\.5001405abcdef001, fileio /var/lib/keel/disk0\\.img; guest RAM at $1, 256 MiB"
 	else
 		not_ok "$model: guest window soft reserved in the companion" "no 'guest: memory' line"
+		not_ok "$model: keel.ko reads the guest's disk and RAM from the shared window" "no 'guest: memory' line"
 	fi
 	local disk_sum
 	disk_sum=$(dd if="$BUILD/disk.img" bs=512 count=1 2>/dev/null | md5sum | cut -d' ' -f1)

@@ -51,7 +51,11 @@ if [ -n "$dev" ]; then
 	echo "1af4 1110" >"$drv/new_id"
 	say "version 0: $(bound)"
 	bar0=$(head -n 1 "/sys/bus/pci/devices/$dev/resource" | cut -d' ' -f1)
+	bar2=$(sed -n 3p "/sys/bus/pci/devices/$dev/resource" | cut -d' ' -f1)
 	devmem "$bar0" 32 1
+	# the shared window (ivshmem's BAR2 is plain memory, like keel's)
+	devmem "$bar2" 32 0x4C45454B
+	devmem $((bar2 + 4)) 32 1
 	echo "$dev" >"$drv/bind"
 	say "version 1: $(bound)"
 else

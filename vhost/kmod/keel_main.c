@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -22,8 +23,60 @@
 struct keel_chan {
 	struct pci_dev *pdev;
 	void __iomem *regs;
+	struct keel_chan_shared *shared; /* BAR2, keel's pages */
 	u32 abi_version;
 };
+
+/*
+ * BAR2 is memory keel shares with the companion (write-back RAM, not
+ * registers): map it as such and check what keel put there.
+ */
+static int keel_map_shared(struct keel_chan *chan)
+{
+	struct pci_dev *pdev = chan->pdev;
+	struct keel_chan_shared *sh;
+	int ret;
+
+	if (pci_resource_len(pdev, KEEL_CHAN_SHARED_BAR) < sizeof(*sh)) {
+		pr_err("%s: BAR2 is smaller than the shared window (%zu bytes)\n",
+		       pci_name(pdev), sizeof(*sh));
+		return -ENODEV;
+	}
+	ret = pci_request_region(pdev, KEEL_CHAN_SHARED_BAR, KBUILD_MODNAME);
+	if (ret) {
+		pr_err("%s: BAR2 is busy (%d)\n", pci_name(pdev), ret);
+		return ret;
+	}
+	sh = memremap(pci_resource_start(pdev, KEEL_CHAN_SHARED_BAR),
+		      sizeof(*sh), MEMREMAP_WB);
+	if (!sh) {
+		pr_err("%s: cannot map BAR2\n", pci_name(pdev));
+		ret = -ENOMEM;
+		goto err_release;
+	}
+	if (sh->magic != KEEL_CHAN_MAGIC ||
+	    sh->abi_version != KEEL_CHAN_ABI_VERSION) {
+		pr_err("%s: BAR2 holds no keel channel window (magic %#x, version %u)\n",
+		       pci_name(pdev), sh->magic, sh->abi_version);
+		ret = -ENODEV;
+		goto err_unmap;
+	}
+	pr_info("%s: guest disk: %u request queue(s) of %u, wwpn %.*s, %.*s %.*s; guest RAM at %#llx, %llu MiB\n",
+		pci_name(pdev), sh->disk_queues, sh->disk_queue_size,
+		(int)sizeof(sh->disk_wwpn), sh->disk_wwpn,
+		(int)sizeof(sh->disk_backstore), sh->disk_backstore,
+		(int)sizeof(sh->disk_path), sh->disk_path,
+		(unsigned long long)sh->guest_ram_phys,
+		(unsigned long long)sh->guest_ram_size >> 20);
+	chan->shared = sh;
+	return 0;
+
+err_unmap:
+	memunmap(sh);
+err_release:
+	pci_release_region(pdev, KEEL_CHAN_SHARED_BAR);
+	return ret;
+}
 
 static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -71,6 +124,10 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_unmap;
 	}
 
+	ret = keel_map_shared(chan);
+	if (ret)
+		goto err_unmap;
+
 	pci_set_drvdata(pdev, chan);
 	pr_info("%s: channel device bound\n", pci_name(pdev));
 	return 0;
@@ -90,6 +147,8 @@ static void keel_remove(struct pci_dev *pdev)
 {
 	struct keel_chan *chan = pci_get_drvdata(pdev);
 
+	memunmap(chan->shared);
+	pci_release_region(pdev, KEEL_CHAN_SHARED_BAR);
 	pci_iounmap(pdev, chan->regs);
 	pci_release_region(pdev, 0);
 	pci_disable_device(pdev);
