@@ -58,6 +58,7 @@ if [ -n "$dev" ]; then
 	devmem $((bar2 + 4)) 32 1
 	echo "$dev" >"$drv/bind"
 	say "version 1: $(bound)"
+	say "dev keel: $(head -c 4 /dev/keel)"
 else
 	say "no ivshmem-plain device"
 fi
@@ -102,8 +103,9 @@ expect_order "keel.ko: ABI version 0 refused, device left unbound" \
 	'keel-ko-test: version 0: not bound$'
 expect_order "keel.ko: ABI version 1 accepted, device bound" \
 	'\] keel: channel ABI version 1, device [0-9a-f:.]+, BAR0 \[mem ' \
-	'\] keel: [0-9a-f:.]+: channel device bound$' \
+	'\] keel: [0-9a-f:.]+: channel device bound, /dev/keel ready$' \
 	'keel-ko-test: version 1: bound$'
+expect "keel.ko: /dev/keel reads the shared window (its magic)" 'keel-ko-test: dev keel: KEEL$'
 expect_order "keel.ko: rmmod releases the device and unloads" \
 	'\] keel: [0-9a-f:.]+: channel device released$' \
 	'\] keel: module unloaded$' \

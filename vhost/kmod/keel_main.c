@@ -10,8 +10,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/fs.h>
 #include <linux/io.h>
+#include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 
@@ -24,6 +27,7 @@ struct keel_chan {
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	struct keel_chan_shared *shared; /* BAR2, keel's pages */
+	struct miscdevice misc;          /* /dev/keel, for keeld */
 	u32 abi_version;
 };
 
@@ -78,6 +82,30 @@ err_release:
 	return ret;
 }
 
+/* The bound channel: keel shows its companion one. */
+static DEFINE_MUTEX(keel_lock);
+static struct keel_chan *keel_bound;
+
+/* read(2) on /dev/keel: the shared window, which keeld parses. */
+static ssize_t keel_read(struct file *file, char __user *buf, size_t len,
+			 loff_t *pos)
+{
+	ssize_t ret = -ENODEV;
+
+	mutex_lock(&keel_lock);
+	if (keel_bound)
+		ret = simple_read_from_buffer(buf, len, pos, keel_bound->shared,
+					      sizeof(*keel_bound->shared));
+	mutex_unlock(&keel_lock);
+	return ret;
+}
+
+static const struct file_operations keel_fops = {
+	.owner = THIS_MODULE,
+	.read = keel_read,
+	.llseek = default_llseek,
+};
+
 static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct keel_chan *chan;
@@ -128,9 +156,35 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_unmap;
 
+	mutex_lock(&keel_lock);
+	if (keel_bound) {
+		mutex_unlock(&keel_lock);
+		pr_err("%s: a channel device is already bound\n", pci_name(pdev));
+		ret = -EBUSY;
+		goto err_shared;
+	}
+	chan->misc = (struct miscdevice){
+		.minor = MISC_DYNAMIC_MINOR,
+		.name = "keel",
+		.fops = &keel_fops,
+		.mode = 0600,
+	};
+	ret = misc_register(&chan->misc);
+	if (ret) {
+		mutex_unlock(&keel_lock);
+		pr_err("%s: cannot register /dev/keel (%d)\n", pci_name(pdev), ret);
+		goto err_shared;
+	}
+	keel_bound = chan;
+	mutex_unlock(&keel_lock);
+
 	pci_set_drvdata(pdev, chan);
-	pr_info("%s: channel device bound\n", pci_name(pdev));
+	pr_info("%s: channel device bound, /dev/keel ready\n", pci_name(pdev));
 	return 0;
+
+err_shared:
+	memunmap(chan->shared);
+	pci_release_region(pdev, KEEL_CHAN_SHARED_BAR);
 
 err_unmap:
 	pci_iounmap(pdev, chan->regs);
@@ -147,6 +201,10 @@ static void keel_remove(struct pci_dev *pdev)
 {
 	struct keel_chan *chan = pci_get_drvdata(pdev);
 
+	mutex_lock(&keel_lock);
+	misc_deregister(&chan->misc);
+	keel_bound = NULL;
+	mutex_unlock(&keel_lock);
 	memunmap(chan->shared);
 	pci_release_region(pdev, KEEL_CHAN_SHARED_BAR);
 	pci_iounmap(pdev, chan->regs);
