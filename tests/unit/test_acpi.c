@@ -14,6 +14,9 @@
 #include "runtime/acpi.h"
 
 #define MEM_SIZE 0x110000u
+#define FAKE_OEM_ID "KEELOK"
+#define FAKE_TABLE_ID "KEELTEST"
+#define FAKE_CREATOR "TEST"
 
 #define RSDP1 0x50000u
 #define RSDP2 0x50040u
@@ -23,91 +26,9 @@
 #define MADT_A 0x53000u
 #define MADT_B 0x54000u
 
-static uint8_t mem[MEM_SIZE];
+#include "tests/unit/fake_firmware.h"
+
 static char err[256];
-
-static const void *fake_map(uint64_t phys, size_t len)
-{
-	if (phys > MEM_SIZE || len > MEM_SIZE - phys)
-		return NULL;
-	return mem + phys;
-}
-
-static void put16(uint64_t phys, uint16_t v)
-{
-	memcpy(mem + phys, &v, sizeof(v));
-}
-
-static void put32(uint64_t phys, uint32_t v)
-{
-	memcpy(mem + phys, &v, sizeof(v));
-}
-
-static void put64(uint64_t phys, uint64_t v)
-{
-	memcpy(mem + phys, &v, sizeof(v));
-}
-
-/* Sets byte @at so that the @len bytes at @p sum to zero. */
-static void fix_sum(uint8_t *p, size_t len, size_t at)
-{
-	uint8_t sum = 0;
-
-	p[at] = 0;
-	for (size_t i = 0; i < len; i++)
-		sum += p[i];
-	p[at] = (uint8_t)-sum;
-}
-
-static void rsdp(uint64_t at, unsigned int revision, uint32_t rsdt,
-		 uint64_t xsdt)
-{
-	memset(mem + at, 0, 36);
-	memcpy(mem + at, "RSD PTR ", 8);
-	memcpy(mem + at + 9, "KEELOK", 6);
-	mem[at + 15] = (uint8_t)revision;
-	put32(at + 16, rsdt);
-	if (revision >= 2) {
-		put32(at + 20, 36);
-		put64(at + 24, xsdt);
-	}
-	fix_sum(mem + at, 20, 8);
-	if (revision >= 2)
-		fix_sum(mem + at, 36, 32);
-}
-
-/* A table header; the caller fills the body, then calls seal(). */
-static void sdt(uint64_t at, const char *sig, uint32_t len)
-{
-	memset(mem + at, 0, len);
-	memcpy(mem + at, sig, 4);
-	put32(at + 4, len);
-	mem[at + 8] = 1;
-	memcpy(mem + at + 10, "KEELOK", 6);
-}
-
-static void seal(uint64_t at)
-{
-	uint32_t len;
-
-	memcpy(&len, mem + at + 4, 4);
-	fix_sum(mem + at, len, 9);
-}
-
-static void root(uint64_t at, const char *sig, const uint64_t *tables,
-		 unsigned int n)
-{
-	unsigned int esize = sig[0] == 'X' ? 8 : 4;
-
-	sdt(at, sig, 36 + n * esize);
-	for (unsigned int i = 0; i < n; i++) {
-		if (esize == 8)
-			put64(at + 36 + i * 8, tables[i]);
-		else
-			put32(at + 36 + i * 4, (uint32_t)tables[i]);
-	}
-	seal(at);
-}
 
 static int setup_tables(void **state)
 {

@@ -422,6 +422,9 @@ static void test_guest_real_dsdt(void **state)
 /* ==== companion ==== */
 
 #define MEM_SIZE 0x80000u
+#define FAKE_OEM_ID "FIRMWR"
+#define FAKE_TABLE_ID "FWTABLE1"
+#define FAKE_CREATOR "FWCR"
 #define RSDP2 0x40000u
 #define RSDP0 0x40040u
 #define XSDT 0x41000u
@@ -437,77 +440,7 @@ static void test_guest_real_dsdt(void **state)
 /* the fixed part of the companion's tables: RSDP, pad, XSDT header */
 #define NEW_XSDT (BUF + 0x30u)
 
-static uint8_t mem[MEM_SIZE];
-
-static const void *fake_map(uint64_t phys, size_t len)
-{
-	if (phys > MEM_SIZE || len > MEM_SIZE - phys)
-		return NULL;
-	return mem + phys;
-}
-
-static void put32(uint64_t phys, uint32_t v)
-{
-	memcpy(mem + phys, &v, sizeof(v));
-}
-
-static void put64(uint64_t phys, uint64_t v)
-{
-	memcpy(mem + phys, &v, sizeof(v));
-}
-
-static void fix_sum(uint8_t *p, size_t len, size_t at)
-{
-	p[at] = 0;
-	p[at] = (uint8_t)-sum(p, len);
-}
-
-static void rsdp(uint64_t at, unsigned int revision, uint32_t rsdt,
-		 uint64_t xsdt)
-{
-	memset(mem + at, 0, 36);
-	memcpy(mem + at, "RSD PTR ", 8);
-	memcpy(mem + at + 9, "FIRMWR", 6);
-	mem[at + 15] = (uint8_t)revision;
-	put32(at + 16, rsdt);
-	if (revision >= 2) {
-		put32(at + 20, 36);
-		put64(at + 24, xsdt);
-	}
-	fix_sum(mem + at, 20, 8);
-	if (revision >= 2)
-		fix_sum(mem + at, 36, 32);
-}
-
-static void sdt(uint64_t at, const char *sig, uint32_t len)
-{
-	memset(mem + at, 0, len);
-	memcpy(mem + at, sig, 4);
-	put32(at + 4, len);
-	mem[at + 8] = 1;
-	memcpy(mem + at + 10, "FIRMWRFWTABLE1", 14);
-	memcpy(mem + at + 28, "FWCR", 4);
-}
-
-static void seal(uint64_t at)
-{
-	fix_sum(mem + at, get32(mem + at, 4), 9);
-}
-
-static void root(uint64_t at, const char *sig, const uint64_t *tables,
-		 unsigned int n)
-{
-	unsigned int esize = sig[0] == 'X' ? 8 : 4;
-
-	sdt(at, sig, 36 + n * esize);
-	for (unsigned int i = 0; i < n; i++) {
-		if (esize == 8)
-			put64(at + 36 + i * 8, tables[i]);
-		else
-			put32(at + 36 + i * 4, (uint32_t)tables[i]);
-	}
-	seal(at);
-}
+#include "tests/unit/fake_firmware.h"
 
 /* entries of the firmware's MADT: 4 CPUs, a disabled one, an I/O APIC */
 static const uint8_t fw_lapic0[] = { 0, 8, 0, 0, 1, 0, 0, 0 };
