@@ -113,12 +113,21 @@ payloads: $(PAYLOAD)/kernel.env
 
 $(PAYLOAD)/kernel.env: boot/payloads.sh $(shell find boot/initramfs -type f) | deps
 	boot/payloads.sh $(PAYLOAD) $(BUILD)/cache
+	@# the script leaves unchanged outputs alone: mark the payloads renewed
+	@# so that what is built from them (initramfs, images) follows
+	touch $@
 
-# The companion's initramfs with keel.ko appended (the kernel unpacks
-# concatenated archives in order)
-$(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko
-	rm -rf $@.d && mkdir -p $@.d/lib/modules
+# keeld, the companion's daemon: static, so that busybox's initramfs runs it
+KEELD_SRCS := vhost/keeld/main.c vhost/keeld/lio.c
+$(BUILD)/keeld: $(KEELD_SRCS) $(wildcard vhost/keeld/*.h) vhost/keel_abi.h | deps
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -I. -o $@ $(KEELD_SRCS)
+
+# The companion's initramfs with keel.ko and keeld appended (the kernel
+# unpacks concatenated archives in order)
+$(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko $(BUILD)/keeld
+	rm -rf $@.d && mkdir -p $@.d/lib/modules $@.d/sbin
 	cp $(BUILD)/kmod/keel.ko $@.d/lib/modules/keel.ko
+	cp $(BUILD)/keeld $@.d/sbin/keeld
 	(cd $@.d && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) >$@.tmp
 	cat $(PAYLOAD)/companion.cpio $@.tmp >$@
 	rm -rf $@.d $@.tmp
@@ -211,7 +220,8 @@ check: $(UNIT_BINS) $(UNIT_DTBS) $$(SYSTEM_IMAGES) $(BUILD)/keel.elf $(BUILD)/di
 clean:
 	rm -rf $(BUILD)/k $(BUILD)/gen $(BUILD)/unit $(BUILD)/guest $(BUILD)/tests \
 		$(BUILD)/*.elf $(BUILD)/*.iso $(BUILD)/configs $(BUILD)/run \
-		$(BUILD)/system $(BUILD)/bench $(BUILD)/test-logs $(BUILD)/kmod
+		$(BUILD)/system $(BUILD)/bench $(BUILD)/test-logs $(BUILD)/kmod \
+		$(BUILD)/keeld $(BUILD)/companion-keel.cpio
 
 distclean:
 	rm -rf $(BUILD)

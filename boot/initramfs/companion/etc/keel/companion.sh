@@ -16,9 +16,17 @@ else
 	echo "keel-payload: companion disk: no /dev/sda" >/dev/kmsg
 fi
 
-# keel's module, appended to this archive by the build: it binds keel's
-# channel device
+# keel's module and keeld, appended to this archive by the build: keel.ko
+# binds keel's channel device, keeld builds the guest disk's LIO target
 if [ -f /lib/modules/keel.ko ]; then
 	insmod /lib/modules/keel.ko ||
 		echo "keel-payload: companion: insmod keel.ko failed" >/dev/kmsg
+fi
+if [ -x /sbin/keeld ]; then
+	modprobe target_core_file && modprobe target_core_iblock &&
+		modprobe vhost_scsi
+	mount -t configfs configfs /sys/kernel/config
+	/sbin/keeld setup 2>&1 | while read -r line; do
+		echo "$line" >/dev/kmsg
+	done
 fi
