@@ -29,7 +29,7 @@ HOSTCFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -I. \
 # unit test -> the keel sources it exercises
 UNIT_TESTS := config multiboot memmap page_alloc acpi vmx_caps cmdline \
 	decoder e820 uart_emul ioapic_emul pci_cfg linux_boot acpi_build \
-	guest_walk keeld_lio keeld_vhost virtio_pci virtio_scsi
+	guest_walk keeld_lio keeld_vhost virtio_pci virtio_scsi disk
 unit_srcs_config := runtime/config.c
 unit_srcs_multiboot := runtime/multiboot.c
 unit_srcs_memmap := runtime/memmap.c
@@ -43,6 +43,7 @@ unit_srcs_guest_walk := arch-x86_64/guest_walk.c
 unit_srcs_keeld_lio := vhost/keeld/lio.c
 unit_srcs_virtio_pci := virtio/virtio_pci.c virtio/virtio_scsi.c arch-x86_64/pci_cfg.c
 unit_srcs_virtio_scsi := $(unit_srcs_virtio_pci)
+unit_srcs_disk := runtime/disk.c runtime/channel.c $(unit_srcs_virtio_pci)
 unit_srcs_keeld_vhost := vhost/keeld/vhost.c
 unit_srcs_uart_emul := arch-x86_64/uart_emul.c
 unit_srcs_ioapic_emul := arch-x86_64/ioapic_emul.c
@@ -207,7 +208,7 @@ SYSTEM_IMAGES := $(BUILD)/keel-emu.iso $(BUILD)/bzimage-emu.iso
 # keel.ko, against the payload kernel's Debian headers (vhost/kmod/README.md);
 # tests/system/qemu-keel-ko.sh loads it in the companion's kernel
 kmod: $(BUILD)/kmod/keel.ko
-$(BUILD)/kmod/keel.ko: tools/build-kmod.sh tools/apt.bash $(PAYLOAD)/kernel.env vhost/keel_abi.h $(wildcard vhost/kmod/*) | deps
+$(BUILD)/kmod/keel.ko: tools/build-kmod.sh tools/apt.bash $(PAYLOAD)/kernel.env vhost/keel_abi.h vhost/keel_dev.h $(wildcard vhost/kmod/*) | deps
 	tools/build-kmod.sh $(PAYLOAD) $(BUILD)/kmod $(BUILD)/cache
 SYSTEM_IMAGES += $(BUILD)/kmod/keel.ko
 

@@ -13,7 +13,7 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 {
 	struct cpuid_regs r;
 
-	asm volatile("cpuid"
+	__asm__ volatile("cpuid"
 		     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
 		     : "a"(leaf), "c"(subleaf));
 	return r;
@@ -23,13 +23,13 @@ static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
 
-	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
 	return ((uint64_t)hi << 32) | lo;
 }
 
 static inline void wrmsr(uint32_t msr, uint64_t val)
 {
-	asm volatile("wrmsr" ::"c"(msr), "a"((uint32_t)val),
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)val),
 		     "d"((uint32_t)(val >> 32))
 		     : "memory");
 }
@@ -38,46 +38,46 @@ static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
 
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
 }
 
 static inline void outb(uint16_t port, uint8_t val)
 {
-	asm volatile("outb %0, %1" ::"a"(val), "Nd"(port));
+	__asm__ volatile("outb %0, %1" ::"a"(val), "Nd"(port));
 }
 
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t val;
 
-	asm volatile("inb %1, %0" : "=a"(val) : "Nd"(port));
+	__asm__ volatile("inb %1, %0" : "=a"(val) : "Nd"(port));
 	return val;
 }
 
 static inline void outw(uint16_t port, uint16_t val)
 {
-	asm volatile("outw %0, %1" ::"a"(val), "Nd"(port));
+	__asm__ volatile("outw %0, %1" ::"a"(val), "Nd"(port));
 }
 
 static inline uint16_t inw(uint16_t port)
 {
 	uint16_t val;
 
-	asm volatile("inw %1, %0" : "=a"(val) : "Nd"(port));
+	__asm__ volatile("inw %1, %0" : "=a"(val) : "Nd"(port));
 	return val;
 }
 
 static inline void outl(uint16_t port, uint32_t val)
 {
-	asm volatile("outl %0, %1" ::"a"(val), "Nd"(port));
+	__asm__ volatile("outl %0, %1" ::"a"(val), "Nd"(port));
 }
 
 static inline uint32_t inl(uint16_t port)
 {
 	uint32_t val;
 
-	asm volatile("inl %1, %0" : "=a"(val) : "Nd"(port));
+	__asm__ volatile("inl %1, %0" : "=a"(val) : "Nd"(port));
 	return val;
 }
 
@@ -101,12 +101,12 @@ static inline void port_write(uint16_t port, unsigned int size, uint32_t val)
 	static inline uint64_t read_cr##n(void)                         \
 	{                                                               \
 		uint64_t v;                                             \
-		asm volatile("mov %%cr" #n ", %0" : "=r"(v));           \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));           \
 		return v;                                               \
 	}                                                               \
 	static inline void write_cr##n(uint64_t v)                      \
 	{                                                               \
-		asm volatile("mov %0, %%cr" #n ::"r"(v) : "memory");    \
+		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");    \
 	}
 
 DEFINE_CR_ACCESSORS(0)
@@ -116,13 +116,13 @@ DEFINE_CR_ACCESSORS(4)
 
 static inline void cpu_relax(void)
 {
-	asm volatile("pause" ::: "memory");
+	__asm__ volatile("pause" ::: "memory");
 }
 
 static inline _Noreturn void cpu_halt_forever(void)
 {
 	for (;;)
-		asm volatile("cli; hlt");
+		__asm__ volatile("cli; hlt");
 }
 
 #endif

@@ -80,22 +80,35 @@ uint32_t lapic_timer_khz(void)
 	return (uint32_t)((0xFFFFFFFFull - left) / (TIMER_MEASURE_US / 1000));
 }
 
+/*
+ * The partition on this CPU owns its local APIC and may have switched it to
+ * x2APIC (or back) since keel looked: ask the CPU each time. In xAPIC mode
+ * the partition may sit between its two ICR writes, so its ICR high half
+ * is put back.
+ */
 static bool send_ipi(uint32_t apic_id, uint32_t icr)
 {
-	if (x2apic) {
+	uint32_t hi;
+	bool done = true;
+
+	if (rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD) {
 		wrmsr(X2APIC_MSR_ICR, ((uint64_t)apic_id << 32) | icr);
 		return true;
 	}
+	hi = xapic[XAPIC_ICR_HI / 4];
 	xapic[XAPIC_ICR_HI / 4] = apic_id << 24;
 	xapic[XAPIC_ICR_LO / 4] = icr;
 	uint64_t deadline = tsc_deadline_us(ICR_TIMEOUT_US);
 
 	while (xapic[XAPIC_ICR_LO / 4] & ICR_PENDING) {
-		if (tsc_passed(deadline))
-			return false;
+		if (tsc_passed(deadline)) {
+			done = false;
+			break;
+		}
 		cpu_relax();
 	}
-	return true;
+	xapic[XAPIC_ICR_HI / 4] = hi;
+	return done;
 }
 
 bool lapic_send_init(uint32_t apic_id)
@@ -106,6 +119,11 @@ bool lapic_send_init(uint32_t apic_id)
 bool lapic_send_nmi(uint32_t apic_id)
 {
 	return send_ipi(apic_id, ICR_NMI | ICR_LEVEL_ASSERT);
+}
+
+bool lapic_send_fixed(uint32_t apic_id, uint8_t vector)
+{
+	return send_ipi(apic_id, ICR_LEVEL_ASSERT | vector);
 }
 
 bool lapic_send_sipi(uint32_t apic_id, uint8_t vector)

@@ -16,6 +16,8 @@ uint32_t lapic_id(void);
 bool lapic_send_init(uint32_t apic_id);
 bool lapic_send_sipi(uint32_t apic_id, uint8_t vector);
 bool lapic_send_nmi(uint32_t apic_id);
+/* A fixed, edge, physical-destination interrupt: what an MSI would be. */
+bool lapic_send_fixed(uint32_t apic_id, uint8_t vector);
 /* The local APIC timer's input clock, measured against the TSC. */
 uint32_t lapic_timer_khz(void);
 

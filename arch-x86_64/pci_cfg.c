@@ -241,6 +241,17 @@ int pci_bus_add(struct pci_bus *b, uint8_t devfn, struct pci_cfg_space *cfg,
 	return 0;
 }
 
+int pci_bus_set_read_hook(struct pci_bus *b, uint8_t devfn,
+			  pci_read_hook on_read)
+{
+	struct pci_function *f = find(b, devfn);
+
+	if (!f)
+		return -1;
+	f->on_read = on_read;
+	return 0;
+}
+
 static struct pci_function *addressed(struct pci_bus *b)
 {
 	if (!(b->addr & ADDR_ENABLE) || (b->addr & ADDR_NOT_BUS0))
@@ -265,6 +276,7 @@ int pci_bus_io_read(struct pci_bus *b, uint16_t port, unsigned int size,
 		    uint32_t *val)
 {
 	struct pci_function *f;
+	unsigned int off;
 
 	*val = 0xFFFFFFFFu;
 	if (!valid_port(port, size))
@@ -274,9 +286,14 @@ int pci_bus_io_read(struct pci_bus *b, uint16_t port, unsigned int size,
 		return 0;
 	}
 	f = addressed(b);
-	*val = f ? pci_cfg_read(f->cfg, (b->addr & ADDR_REG_MASK) + (port & 3u),
-				size)
-		 : ones(size);
+	if (!f) {
+		*val = ones(size);
+		return 0;
+	}
+	off = (b->addr & ADDR_REG_MASK) + (port & 3u);
+	if (f->on_read)
+		f->on_read(f->dev, off, size);
+	*val = pci_cfg_read(f->cfg, off, size);
 	return 0;
 }
 

@@ -120,10 +120,17 @@ void pci_host_bridge_init(struct pci_cfg_space *cfg);
 typedef void (*pci_write_hook)(void *dev, unsigned int off, unsigned int size,
 			       uint32_t val);
 
+/*
+ * Called before the partition's read of size bytes at off is answered from
+ * the configuration space, so that the device can update what it holds.
+ */
+typedef void (*pci_read_hook)(void *dev, unsigned int off, unsigned int size);
+
 struct pci_function {
 	uint8_t devfn;
 	struct pci_cfg_space *cfg;
 	pci_write_hook on_write; /* may be NULL */
+	pci_read_hook on_read;   /* may be NULL */
 	void *dev;
 };
 
@@ -140,6 +147,9 @@ void pci_bus_init(struct pci_bus *b);
  */
 int pci_bus_add(struct pci_bus *b, uint8_t devfn, struct pci_cfg_space *cfg,
 		pci_write_hook on_write, void *dev);
+/* Sets the read hook of the function at devfn; -1 if there is none. */
+int pci_bus_set_read_hook(struct pci_bus *b, uint8_t devfn,
+			  pci_read_hook on_read);
 /*
  * Ports 0xCF8-0xCFF, 1, 2 or 4 bytes within one dword. 0 when done, -1 when
  * refused (other port or size, or crossing a dword); a refused read leaves

@@ -226,8 +226,15 @@ static void handle_xsetbv(struct vcpu *v)
 
 static void handle_vmcall(struct vcpu *v)
 {
-	/* the hypercall ABI comes with the companion's channel device */
-	inject_ud(v);
+	long rc = partition_hypercall(v->part, v->regs[GPR_RAX],
+				      v->regs[GPR_RDI]);
+
+	if (rc > 0) {
+		inject_ud(v);
+		return;
+	}
+	v->regs[GPR_RAX] = (uint64_t)rc;
+	skip(v);
 }
 
 #define E(reason, fn) [reason] = { fn, #reason }

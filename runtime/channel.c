@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "arch-x86_64/ept.h"
+#include "arch-x86_64/lapic.h"
 #include "runtime/channel.h"
 #include "runtime/partition.h"
 
@@ -8,9 +9,17 @@
 #define CFG_BUS(a) (((a) >> 16) & 0xFF)
 #define CFG_DEVFN(a) (((a) >> 8) & 0xFF)
 #define CFG_REG(a) ((a) & 0xFC)
-#define PCI_CFG_COMMAND 0x04
-#define PCI_COMMAND_MEMORY 0x2
-#define PCI_CFG_BAR0 0x10
+
+/* MSI capability: 64-bit address, one vector, no per-vector mask */
+#define MSI_CAP_ID 0x05
+#define MSI_CAP_LEN 14
+#define MSI_CTRL 2
+#define MSI_ADDR_LO 4
+#define MSI_ADDR_HI 8
+#define MSI_DATA 12
+#define MSI_CTRL_ENABLE 0x0001
+#define MSI_CTRL_64BIT 0x0080
+#define MSI_VECTOR_MIN 0x10
 
 void channel_init(struct channel *c, struct partition *companion,
 		  uint8_t devfn, uint64_t shared_hpa)
@@ -27,6 +36,80 @@ void channel_init(struct channel *c, struct partition *companion,
 	pci_cfg_set_bar(&c->cfg, c->regs.index, c->regs.size, PCI_BAR_MEM32);
 	pci_cfg_set_bar(&c->cfg, c->shared.index, c->shared.size,
 			PCI_BAR_MEM32 | PCI_BAR_PREFETCH);
+	c->sh = (struct keel_chan_shared *)shared_hpa;
+	c->msi_cap = (uint8_t)pci_cfg_add_cap(&c->cfg, MSI_CAP_ID, MSI_CAP_LEN);
+	pci_cfg_set(&c->cfg, c->msi_cap + MSI_CTRL, 2, MSI_CTRL_64BIT);
+	pci_cfg_set_wmask(&c->cfg, c->msi_cap + MSI_CTRL, 2, MSI_CTRL_ENABLE);
+	pci_cfg_set_wmask(&c->cfg, c->msi_cap + MSI_ADDR_LO, 4, 0xFFFFFFFC);
+	pci_cfg_set_wmask(&c->cfg, c->msi_cap + MSI_ADDR_HI, 4, 0xFFFFFFFF);
+	pci_cfg_set_wmask(&c->cfg, c->msi_cap + MSI_DATA, 2, 0xFFFF);
+}
+
+/*
+ * The channel's MSI. The companion has one CPU, so keel sends the vector
+ * it programmed to that CPU whatever destination format its Linux chose.
+ */
+static void signal_companion(struct channel *c)
+{
+	uint32_t ctrl = pci_cfg_read(&c->cfg, c->msi_cap + MSI_CTRL, 2);
+	uint32_t cmd = pci_cfg_read(&c->cfg, PCI_CFG_COMMAND, 2);
+	uint32_t vector = pci_cfg_read(&c->cfg, c->msi_cap + MSI_DATA, 2) & 0xFF;
+
+	if (!(ctrl & MSI_CTRL_ENABLE) || !(cmd & PCI_CMD_MASTER) ||
+	    vector < MSI_VECTOR_MIN) {
+		__atomic_add_fetch(&c->stats.msi_off, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (!lapic_send_fixed(c->part->apic_id, (uint8_t)vector)) {
+		__atomic_add_fetch(&c->stats.msi_failed, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_add_fetch(&c->stats.msis, 1, __ATOMIC_RELAXED);
+}
+
+void channel_kick(struct channel *c, unsigned int queue)
+{
+	__atomic_or_fetch(&c->sh->kicks, 1ull << queue, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&c->sh->kick_count, 1, __ATOMIC_RELAXED);
+	signal_companion(c);
+}
+
+void channel_set_guest_state(struct channel *c, uint32_t state)
+{
+	__atomic_store_n(&c->sh->guest_state, state, __ATOMIC_RELEASE);
+	signal_companion(c);
+}
+
+uint32_t channel_post(struct channel *c, uint32_t request, uint64_t features,
+		      const struct keel_chan_queue *queues, unsigned int nr)
+{
+	struct keel_chan_device *d = &c->sh->device;
+	uint32_t seq = d->seq;
+
+	__atomic_store_n(&d->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	d->request = request;
+	d->features = features;
+	d->nr_queues = nr;
+	for (unsigned int i = 0; i < KEEL_CHAN_MAX_QUEUES; i++)
+		d->queue[i] = i < nr ? queues[i] : (struct keel_chan_queue){ 0 };
+	__atomic_store_n(&d->seq, seq + 2, __ATOMIC_RELEASE);
+	signal_companion(c);
+	return (seq + 2) / 2;
+}
+
+uint32_t channel_request(const struct channel *c, uint32_t *n)
+{
+	*n = c->sh->device.seq / 2;
+	return c->sh->device.request;
+}
+
+long channel_ack(struct channel *c, uint32_t n)
+{
+	if (n != c->sh->device.seq / 2)
+		return -KEEL_ESTALE;
+	__atomic_store_n(&c->sh->device.acked, n, __ATOMIC_RELEASE);
+	return 0;
 }
 
 /*
@@ -58,7 +141,7 @@ static void follow_bar(struct channel *c, struct channel_bar *b, bool decode)
 static void follow_bars(struct channel *c)
 {
 	bool decode = pci_cfg_read(&c->cfg, PCI_CFG_COMMAND, 2) &
-		      PCI_COMMAND_MEMORY;
+		      PCI_CMD_MEM;
 
 	follow_bar(c, &c->regs, decode);
 	follow_bar(c, &c->shared, decode);

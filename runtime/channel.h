@@ -26,15 +26,25 @@ struct channel_bar {
 	uint64_t gpa; /* where it is mapped now, 0: nowhere */
 };
 
+struct channel_stats {
+	uint64_t msis;       /* sent to the companion */
+	uint64_t msi_off;    /* wanted, but the companion had MSI off */
+	uint64_t msi_failed; /* its APIC did not accept the IPI */
+};
+
 struct channel {
 	struct pci_cfg_space cfg;
 	uint8_t devfn; /* on the companion's bus 0 */
+	uint8_t msi_cap; /* offset of the MSI capability in cfg */
 	struct channel_bar regs, shared;
+	struct keel_chan_shared *sh; /* the shared window, keel's view */
 	struct partition *part;
+	struct channel_stats stats;
 };
 
 /* @shared_hpa: KEEL_CHAN_SHARED_SIZE bytes of keel's memory, already filled
- * in (struct keel_chan_shared). */
+ * in (struct keel_chan_shared). The device has one MSI vector, which keel
+ * sends to the companion's CPU as a fixed IPI. */
 void channel_init(struct channel *c, struct partition *companion,
 		  uint8_t devfn, uint64_t shared_hpa);
 
@@ -46,5 +56,22 @@ bool channel_cfg_access(struct channel *c, uint32_t addr, uint16_t port,
 /* A register access in BAR0; returns 0, or -1 when refused. */
 int channel_mmio(struct channel *c, uint64_t gpa, unsigned int size,
 		 bool write, uint64_t *val);
+
+/*
+ * What keel tells the companion. Each sets its part of the shared window,
+ * then sends the channel's MSI. The caller serialises the device part
+ * (channel_post, channel_ack); kicks and the guest state are atomic.
+ */
+void channel_kick(struct channel *c, unsigned int queue);
+void channel_set_guest_state(struct channel *c, uint32_t state);
+/* Posts a new device request (KEEL_REQ_*) with its queues; returns its
+ * number. */
+uint32_t channel_post(struct channel *c, uint32_t request, uint64_t features,
+		      const struct keel_chan_queue *queues, unsigned int nr);
+/* The companion acknowledges request @n: 0 if it is the current one (then
+ * recorded), else -KEEL_ESTALE. */
+long channel_ack(struct channel *c, uint32_t n);
+/* The current request and its number. */
+uint32_t channel_request(const struct channel *c, uint32_t *n);
 
 #endif

@@ -96,6 +96,8 @@ int partition_pio(struct partition *p, uint16_t port, unsigned int size,
 	if (port >= PCI_CONFIG_FIRST && port <= PCI_CONFIG_LAST) {
 		if (p->kind == PART_COMPANION)
 			return companion_pci(p, port, size, write, val);
+		if (p->disk)
+			return disk_pci_io(p->disk, port, size, write, val);
 		return write ? pci_bus_io_write(&p->pci, port, size, *val) :
 			       pci_bus_io_read(&p->pci, port, size, val);
 	}
@@ -114,6 +116,13 @@ int partition_mmio(struct vcpu *v, uint64_t gpa, unsigned int size,
 		return guest_xapic_write(v, (uint32_t)(gpa - XAPIC_GPA), v32);
 	if (p->chan)
 		return channel_mmio(p->chan, gpa, size, write, val);
+	if (p->disk) {
+		rc = disk_mmio(p->disk, gpa, size, write, val);
+		if (rc < 0 && write)
+			p->refused.dev++;
+		if (rc <= 0)
+			return 0;
+	}
 	if (p->kind != PART_GUEST || gpa < IOAPIC_GPA ||
 	    gpa >= IOAPIC_GPA + IOAPIC_SIZE)
 		return -1;
@@ -126,6 +135,14 @@ int partition_mmio(struct vcpu *v, uint64_t gpa, unsigned int size,
 	if (rc > 0)
 		p->refused.dev++;
 	return rc < 0 ? -1 : 0;
+}
+
+long partition_hypercall(struct partition *p, unsigned long nr,
+			 unsigned long arg)
+{
+	if (p->kind != PART_COMPANION || !p->disk)
+		return 1;
+	return disk_hypercall(p->disk, nr, arg);
 }
 
 void partition_stop(struct partition *p, const char *why)

@@ -18,6 +18,7 @@
 #include "arch-x86_64/vcpu.h"
 #include "runtime/channel.h"
 #include "runtime/config.h"
+#include "runtime/disk.h"
 
 enum partition_kind { PART_COMPANION, PART_GUEST };
 
@@ -59,6 +60,8 @@ struct partition {
 	struct pci_bus pci;
 	struct pci_cfg_space host_bridge;
 	struct channel *chan;  /* companion: keel's channel device */
+	struct disk *disk;     /* the guest's disk: its device (guest), its
+				* hypercalls (companion) */
 	uint32_t cfg_addr;     /* companion: its CONFIG_ADDRESS (0xCF8) */
 	struct exit_stat exits[VCPU_EXIT_REASONS];
 	struct refusals refused;
@@ -78,6 +81,11 @@ int partition_pio(struct partition *p, uint16_t port, unsigned int size,
 		  bool write, uint32_t *val);
 int partition_mmio(struct vcpu *v, uint64_t gpa, unsigned int size,
 		   bool write, uint64_t *val);
+
+/* A VMCALL of @p: the companion's hypercalls (KEEL_HC_*); returns 0 or
+ * -KEEL_E*, or 1 when @p may make none (the caller raises #UD). */
+long partition_hypercall(struct partition *p, unsigned long nr,
+			 unsigned long arg);
 
 /* Marks @p stopped with @why (kept for the final report). */
 void partition_stop(struct partition *p, const char *why);

@@ -30,6 +30,7 @@
 #include "runtime/linux_boot.h"
 #include "runtime/partitions.h"
 #include "runtime/partition.h"
+#include "virtio/virtio_scsi.h"
 
 #define MiB (1ull << 20)
 #define IDENTITY_LIMIT (4ull << 30)
@@ -68,6 +69,7 @@ static struct partition guest = { .name = "guest", .kind = PART_GUEST,
 				  .id = 1 };
 static struct vcpu_boot_state guest_boot, companion_boot;
 static struct channel channel;
+static struct disk disk;
 static const struct machine *machine;
 
 static int failf(const char *what, const char *err)
@@ -336,6 +338,7 @@ static uint64_t channel_shared(const struct machine *m)
 		.disk_size = d->size,
 		.guest_ram_phys = guest.ram_hpa,
 		.guest_ram_size = guest.ram_size,
+		.guest_state = KEEL_GUEST_RUNNING,
 	};
 	snprintf(sh->disk_wwpn, sizeof(sh->disk_wwpn), "%s", d->wwpn);
 	snprintf(sh->disk_backstore, sizeof(sh->disk_backstore), "%s",
@@ -361,6 +364,24 @@ static int setup_channel(struct partition *p, const struct machine *m)
 		intercept_port(p, port);
 	printf("companion: keel's channel device at 00:%02x.0 (%04x:%04x)\n",
 	       devfn >> 3, KEEL_CHAN_VENDOR_ID, KEEL_CHAN_DEVICE_ID);
+	return 0;
+}
+
+/* The guest's virtio-scsi disk, served by the companion through the
+ * channel: its device on the guest's bus, its hypercalls on the companion. */
+static int setup_disk(const struct machine *m)
+{
+	if (disk_init(&disk, &m->cfg->disk, &guest, &channel))
+		return failf("guest", "its virtio-scsi device cannot be built "
+				      "from /guest/virtio-scsi");
+	guest.disk = &disk;
+	companion.disk = &disk;
+	printf("guest: virtio-scsi at 00:%02x.0 (%04x:%04x), %u request "
+	       "queue(s) of %u, registers at %#llx, served by the companion "
+	       "(wwpn %s)\n",
+	       DISK_DEVFN >> 3, VIRTIO_PCI_VENDOR,
+	       VIRTIO_PCI_DEVICE_BASE + VIRTIO_ID_SCSI, m->cfg->disk.queues,
+	       m->cfg->disk.queue_size, DISK_BAR_GPA, m->cfg->disk.wwpn);
 	return 0;
 }
 
@@ -430,7 +451,7 @@ static int setup_companion(const struct machine *m)
 		return -1;
 	for (uint16_t port = 0x3F8; port < 0x400; port++)
 		intercept_port(p, port);
-	if (setup_channel(p, m))
+	if (setup_channel(p, m) || setup_disk(m))
 		return -1;
 	p->sleep_port = firmware_pm1a_cnt(m);
 	p->sleep_en = PM1_SLP_EN;
@@ -458,12 +479,13 @@ static void run_guest(void *arg)
 		wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EXTD);
 	if (vcpu_setup(&guest.vcpu, &guest, &guest_boot)) {
 		partition_stop(&guest, "vCPU setup failed");
-		return;
+	} else {
+		printf("keel: guest starts on cpu %u (APIC ID %u)\n",
+		       this_cpu()->index, guest.apic_id);
+		vcpu_run(&guest.vcpu);
+		printf("keel: guest stopped: %s\n", guest.stop_reason);
 	}
-	printf("keel: guest starts on cpu %u (APIC ID %u)\n",
-	       this_cpu()->index, guest.apic_id);
-	vcpu_run(&guest.vcpu);
-	printf("keel: guest stopped: %s\n", guest.stop_reason);
+	channel_set_guest_state(&channel, KEEL_GUEST_STOPPED);
 }
 
 static void wait_for_guest(void)
@@ -504,4 +526,5 @@ void partitions_run(const struct machine *m)
 	wait_for_guest();
 	partition_print_stats(&guest);
 	partition_print_stats(&companion);
+	disk_print_stats(&disk);
 }

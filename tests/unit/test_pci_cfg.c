@@ -587,6 +587,46 @@ static void test_write_hook(void **state)
 	assert_int_equal(log.calls, 3);
 }
 
+/* the read hook runs first and what it stores is what the read returns */
+static void read_hook(void *dev, unsigned int off, unsigned int size)
+{
+	struct hook_log *log = dev;
+
+	log->calls++;
+	log->off = off;
+	log->size = size;
+	pci_cfg_set(log->cfg, 0x40, 4, 0xC0DE0000u + log->calls);
+}
+
+static void test_read_hook(void **state)
+{
+	(void)state;
+	struct pci_cfg_space dev;
+	struct hook_log log = { .cfg = &dev };
+	struct pci_bus b;
+	unsigned int devfn = PCI_DEVFN(2, 0);
+
+	pci_bus_init(&b);
+	pci_cfg_init(&dev, 0x1AF4, 0x1048, 0x010000, 1);
+	assert_int_equal(pci_bus_set_read_hook(&b, devfn, read_hook), -1);
+	assert_int_equal(pci_bus_add(&b, devfn, &dev, NULL, &log), 0);
+	assert_int_equal(pci_bus_set_read_hook(&b, devfn, read_hook), 0);
+
+	assert_int_equal(conf1_read(&b, 0, devfn, 0x40, 4), 0xC0DE0001);
+	assert_int_equal(log.off, 0x40);
+	assert_int_equal(log.size, 4);
+	assert_int_equal(conf1_read(&b, 0, devfn, 0x42, 2), 0xC0DE);
+	assert_int_equal(log.off, 0x42);
+	assert_int_equal(log.size, 2);
+	assert_int_equal(log.calls, 2);
+	/* no hook for absent functions, refused ports or CONFIG_ADDRESS */
+	conf1_read(&b, 0, PCI_DEVFN(3, 0), 0x40, 4);
+	assert_int_equal(inp(&b, 0xCF8, 4), conf1_address(0, PCI_DEVFN(3, 0), 0x40));
+	outp(&b, 0xCF8, 4, conf1_address(0, devfn, 0x40));
+	assert_int_equal(pci_bus_io_read(&b, 0xCFF, 2, &log.val), -1);
+	assert_int_equal(log.calls, 2);
+}
+
 static void test_capability_list(void **state)
 {
 	(void)state;
@@ -667,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_bad_bars_refused),
 		cmocka_unit_test(test_bus_add_refusals),
 		cmocka_unit_test(test_write_hook),
+		cmocka_unit_test(test_read_hook),
 		cmocka_unit_test(test_capability_list),
 		cmocka_unit_test(test_cfg_helpers_bounds),
 	};
