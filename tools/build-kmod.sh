@@ -257,12 +257,14 @@ check_compiler() {
 	CC_TEXT=$host
 }
 
-# The module's source files: what kbuild reads, not what it writes.
-# the module's own files, and the channel ABI header it shares with keel
+# The module's source files: what kbuild reads, not what it writes. Its
+# own files, the channel ABI header it shares with keel and the /dev/keel
+# header it shares with keeld.
 sources() {
 	(cd "$SRC" && find . -maxdepth 1 -type f \( -name Kbuild -o -name Makefile -o -name '*.[ch]' \) |
 		sed 's|^\./||' | sort)
 	echo ../keel_abi.h
+	echo ../keel_dev.h
 }
 
 build_key() {
