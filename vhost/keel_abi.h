@@ -8,8 +8,10 @@
  * The channel device is a PCI function on the companion's bus 0:
  *   BAR0  registers (read-only, 32-bit)
  *   BAR2  keel's pages, shared with the companion: struct keel_chan_shared
- *   MSI   one vector, 64-bit address: keel sends it when it sets kick bits
- *         or posts a device request
+ *   MSI   one vector, 64-bit address: keel sends it when it sets kick bits,
+ *         posts a device request or changes the guest state, but only while
+ *         MSI and bus mastering are enabled (else it counts it as lost:
+ *         the companion reads the window after enabling them)
  * and the companion calls keel with VMCALL (KEEL_HC_*).
  */
 #ifndef KEEL_ABI_H

@@ -3,7 +3,9 @@
  * /dev/keel: keel.ko's interface to keeld (companion user space).
  *
  * read(2)   a consistent snapshot of struct keel_chan_shared (the device
- *           part copied under its sequence lock), from offset 0.
+ *           part copied under its sequence lock): at offset 0 with a
+ *           buffer of at least its size, else -EINVAL. The file is then at
+ *           its end; pread(2) at 0 takes a fresh snapshot.
  * poll(2)   POLLIN when the device's seq or the guest state differs from
  *           what this open file last read (a fresh file: always).
  * ioctl(2)  below. One open file owns the queues' eventfds; closing it

@@ -105,7 +105,7 @@ boot_partitions() {
 	expect "$model: keel adds its channel device to the companion's bus" \
 		"^companion: keel's channel device at 00:[0-9a-f]{2}\\.0 \\(4b45:0001\\)"
 	expect "$model: keel.ko binds the channel device and reads its ABI version" \
-		'^\[companion\] \[ *[0-9.]+\] keel: channel ABI version 1, device 0000:00:[0-9a-f]{2}\.0'
+		'^\[companion\] \[ *[0-9.]+\] keel: channel ABI version 2, device 0000:00:[0-9a-f]{2}\.0'
 	expect "$model: keeld builds the guest disk's LIO target from keel's configuration" \
 		'^\[companion\] \[ *[0-9.]+\] keeld: LIO target naa\.5001405abcdef001 ready: fileio /var/lib/keel/disk0\.img$'
 	expect "$model: guest powers off" '^keel: guest stopped: powered off'

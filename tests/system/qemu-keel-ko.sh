@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # keel.ko in the companion's own kernel, under QEMU TCG, without keel: the
-# module loads, binds a channel device, refuses an ABI version it does not
-# speak, releases the device and unloads.
+# module loads, refuses a channel device whose ABI version it does not speak,
+# checks a version 2 device's shared window, refuses a device without MSI
+# (releasing what it claimed) and unloads.
 #
 # The initramfs is the companion's (build/payload/companion.cpio) with a
 # second archive appended: keel.ko and a test /etc/keel/companion.sh, which
@@ -10,9 +11,13 @@
 #
 # QEMU has no keel channel device. Its ivshmem-plain device stands in: BAR0
 # is a small register window whose word 0 (IntrMask) reads back what was
-# written, so it can play an ABI version register. The script binds it to
-# keel.ko through the driver's new_id file (keel.ko's own ID table names
-# only 4b45:0001), first with the word at 0 (refused), then at 1 (bound).
+# written, so it can play an ABI version register, and BAR2 is plain memory
+# like keel's shared window. The script binds it to keel.ko through the
+# driver's new_id file (keel.ko's own ID table names only 4b45:0001), with
+# the word at 0 and at 1 (both refused), then at 2 with a version 2 window:
+# keel.ko accepts both and then refuses the device, because ivshmem-plain
+# has no MSI capability (ivshmem-doorbell has MSI-X, not MSI, and needs an
+# ivshmem-server). Binding, /dev/keel and the interrupt path need keel.
 . "$(dirname "$0")/lib.bash"
 
 KO=${KO:-$BUILD/kmod/keel.ko}
@@ -37,6 +42,13 @@ cat >"$overlay/etc/keel/companion.sh" <<'EOF'
 say() { echo "keel-ko-test: $*" >/dev/kmsg; }
 drv=/sys/bus/pci/drivers/keel
 bound() { if [ -e "$drv/$dev" ]; then echo bound; else echo "not bound"; fi; }
+# what a refused probe left behind: its BARs claimed, /dev/keel
+leftovers() {
+	l=
+	grep -q ' : keel$' /proc/iomem && l="$l BARs claimed"
+	[ -e /dev/keel ] && l="$l /dev/keel"
+	echo "${l:- none}"
+}
 
 if insmod "/lib/modules/$(uname -r)/extra/keel.ko"; then say "insmod ok"; else say "insmod failed"; fi
 grep '^keel ' /proc/modules >/dev/null || say "/proc/modules has no keel"
@@ -53,12 +65,14 @@ if [ -n "$dev" ]; then
 	bar0=$(head -n 1 "/sys/bus/pci/devices/$dev/resource" | cut -d' ' -f1)
 	bar2=$(sed -n 3p "/sys/bus/pci/devices/$dev/resource" | cut -d' ' -f1)
 	devmem "$bar0" 32 1
-	# the shared window (ivshmem's BAR2 is plain memory, like keel's)
-	devmem "$bar2" 32 0x4C45454B
-	devmem $((bar2 + 4)) 32 1
-	echo "$dev" >"$drv/bind"
+	echo "$dev" >"$drv/bind" 2>/dev/null
 	say "version 1: $(bound)"
-	say "dev keel: $(head -c 4 /dev/keel)"
+	devmem "$bar0" 32 2
+	# the shared window: magic "KEEL", ABI version 2
+	devmem "$bar2" 32 0x4C45454B
+	devmem $((bar2 + 4)) 32 2
+	echo "$dev" >"$drv/bind" 2>/dev/null
+	say "version 2: $(bound); left behind:$(leftovers)"
 else
 	say "no ivshmem-plain device"
 fi
@@ -99,15 +113,21 @@ expect "keel.ko: init says it waits for the channel device" \
 expect "keel.ko: lsmod lists keel" 'keel-ko-test: lsmod: keel +[0-9]+ +0$'
 expect_order "keel.ko: ABI version 0 refused, device left unbound" \
 	'\] keel: channel ABI version 0, device ' \
-	'\] keel: [0-9a-f:.]+: channel ABI version 0 is not supported \(this module speaks version 1\); not binding$' \
+	'\] keel: [0-9a-f:.]+: channel ABI version 0 is not supported \(this module speaks version 2\); not binding$' \
 	'keel-ko-test: version 0: not bound$'
-expect_order "keel.ko: ABI version 1 accepted, device bound" \
-	'\] keel: channel ABI version 1, device [0-9a-f:.]+, BAR0 \[mem ' \
-	'\] keel: [0-9a-f:.]+: channel device bound, /dev/keel ready$' \
-	'keel-ko-test: version 1: bound$'
-expect "keel.ko: /dev/keel reads the shared window (its magic)" 'keel-ko-test: dev keel: KEEL$'
-expect_order "keel.ko: rmmod releases the device and unloads" \
-	'\] keel: [0-9a-f:.]+: channel device released$' \
+expect_order "keel.ko: ABI version 1 refused, device left unbound" \
+	'\] keel: channel ABI version 1, device ' \
+	'\] keel: [0-9a-f:.]+: channel ABI version 1 is not supported \(this module speaks version 2\); not binding$' \
+	'keel-ko-test: version 1: not bound$'
+expect_order "keel.ko: ABI version 2 and its shared window accepted" \
+	'\] keel: channel ABI version 2, device [0-9a-f:.]+, BAR0 \[mem ' \
+	'\] keel: [0-9a-f:.]+: guest disk: 0 request queue\(s\) of 0, '
+expect_order "keel.ko: a device without MSI refused, nothing left behind" \
+	'\] keel: [0-9a-f:.]+: guest disk: ' \
+	'\] keel: [0-9a-f:.]+: no MSI: keel cannot signal kicks \(-[0-9]+\); not binding$' \
+	'keel-ko-test: version 2: not bound; left behind: none$'
+expect_not "keel.ko: no refused device counts as bound" '\] keel: .*channel device (bound|released)'
+expect_order "keel.ko: rmmod unloads" \
 	'\] keel: module unloaded$' \
 	'keel-ko-test: rmmod ok$'
 expect "keel.ko: gone from /proc/modules after rmmod" 'keel-ko-test: after rmmod: keel gone$'

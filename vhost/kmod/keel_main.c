@@ -1,35 +1,105 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * keel.ko: the companion's side of keel's channel device.
+ * keel.ko: the companion's side of keel's channel device (ABI version 2).
  *
  * keel (a static-partitioning hypervisor) shows its companion partition one
- * PCI function, the channel device. This first version binds it, maps its
- * register window (BAR0) and checks the ABI version that keel reports; it
- * does nothing else yet. Queue kicks, call eventfds and the control
- * hypercalls come with the channel ABI.
+ * PCI function, the channel device: registers (BAR0), a window of keel's
+ * pages (BAR2, struct keel_chan_shared) and one MSI. keel.ko binds it and
+ * offers it to keeld as /dev/keel (keel_dev.h):
+ * - keel sets kick bits and sends the MSI; the interrupt handler turns each
+ *   bit into a signal of the queue's kick eventfd (vhost's ioeventfd);
+ * - each signal of a queue's call eventfd (vhost's irqfd) becomes one
+ *   KEEL_HC_RAISE hypercall;
+ * - read(2) and poll(2) give keeld the device's lifecycle requests and the
+ *   guest's state, which it answers with KEEL_IOC_ACK / KEEL_IOC_FAIL.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/eventfd.h>
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/kref.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include "keel_abi.h"
+#include "keel_dev.h"
 
-/* the registers keel.ko reads: the ABI version only, for now */
+/* the registers keel.ko reads: the ABI version only */
 #define KEEL_CHAN_REGS_MIN_LEN (KEEL_CHAN_REG_ABI_VERSION + 4)
 
+/* keel_abi.h: number in RAX, argument in RDI, keel's answer in RAX */
+static inline long keel_hypercall(unsigned long nr, unsigned long arg)
+{
+	long ret;
+
+	asm volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(arg) : "memory");
+	return ret;
+}
+
+struct keel_stats {
+	atomic_long_t irqs;
+	atomic_long_t kicks;   /* kick eventfds signalled */
+	atomic_long_t dropped; /* kick bits of queues with no kick eventfd */
+	atomic_long_t raises;
+	atomic_long_t refused; /* raises keel answered with an error */
+};
+
+/* A queue's call eventfd, irqfd-style: its wakeups become raises. */
+struct keel_call {
+	struct keel_chan *chan;
+	u32 queue;
+	struct eventfd_ctx *ctx; /* NULL: detached */
+	wait_queue_entry_t wait;
+	poll_table pt;
+};
+
+struct keel_file;
+
 struct keel_chan {
+	struct kref ref; /* probe's, and one per open /dev/keel */
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	struct keel_chan_shared *shared; /* BAR2, keel's pages */
 	struct miscdevice misc;          /* /dev/keel, for keeld */
-	u32 abi_version;
+	int irq;
+	/* ioctls against each other and teardown; read/poll use the mapping */
+	struct mutex lock;
+	bool gone; /* removed: open files get -ENODEV */
+	struct keel_file *owner; /* the open file that owns the queues */
+	spinlock_t kick_lock;    /* kick[] against the interrupt handler */
+	struct eventfd_ctx *kick[KEEL_CHAN_MAX_QUEUES];
+	struct keel_call call[KEEL_CHAN_MAX_QUEUES];
+	wait_queue_head_t wq; /* pollers of /dev/keel */
+	u32 irq_seq, irq_state; /* what the interrupt handler saw last */
+	struct keel_stats stats;
 };
+
+/* An open /dev/keel. */
+struct keel_file {
+	struct keel_chan *chan;
+	bool has_read;   /* seq and guest_state below are valid */
+	u32 seq;         /* of the last snapshot this file read */
+	u32 guest_state;
+};
+
+/* The bound channel: keel shows its companion one. */
+static DEFINE_MUTEX(keel_lock);
+static struct keel_chan *keel_bound;
+
+static void keel_chan_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct keel_chan, ref));
+}
 
 /*
  * BAR2 is memory keel shares with the companion (write-back RAM, not
@@ -41,9 +111,9 @@ static int keel_map_shared(struct keel_chan *chan)
 	struct keel_chan_shared *sh;
 	int ret;
 
-	if (pci_resource_len(pdev, KEEL_CHAN_SHARED_BAR) < sizeof(*sh)) {
-		pr_err("%s: BAR2 is smaller than the shared window (%zu bytes)\n",
-		       pci_name(pdev), sizeof(*sh));
+	if (pci_resource_len(pdev, KEEL_CHAN_SHARED_BAR) < KEEL_CHAN_SHARED_SIZE) {
+		pr_err("%s: BAR2 is smaller than the shared window (%u bytes)\n",
+		       pci_name(pdev), KEEL_CHAN_SHARED_SIZE);
 		return -ENODEV;
 	}
 	ret = pci_request_region(pdev, KEEL_CHAN_SHARED_BAR, KBUILD_MODNAME);
@@ -52,7 +122,7 @@ static int keel_map_shared(struct keel_chan *chan)
 		return ret;
 	}
 	sh = memremap(pci_resource_start(pdev, KEEL_CHAN_SHARED_BAR),
-		      sizeof(*sh), MEMREMAP_WB);
+		      KEEL_CHAN_SHARED_SIZE, MEMREMAP_WB);
 	if (!sh) {
 		pr_err("%s: cannot map BAR2\n", pci_name(pdev));
 		ret = -ENOMEM;
@@ -60,8 +130,9 @@ static int keel_map_shared(struct keel_chan *chan)
 	}
 	if (sh->magic != KEEL_CHAN_MAGIC ||
 	    sh->abi_version != KEEL_CHAN_ABI_VERSION) {
-		pr_err("%s: BAR2 holds no keel channel window (magic %#x, version %u)\n",
-		       pci_name(pdev), sh->magic, sh->abi_version);
+		pr_err("%s: BAR2 holds no keel channel window of version %u (magic %#x, version %u)\n",
+		       pci_name(pdev), KEEL_CHAN_ABI_VERSION, sh->magic,
+		       sh->abi_version);
 		ret = -ENODEV;
 		goto err_unmap;
 	}
@@ -82,33 +153,486 @@ err_release:
 	return ret;
 }
 
-/* The bound channel: keel shows its companion one. */
-static DEFINE_MUTEX(keel_lock);
-static struct keel_chan *keel_bound;
+static void keel_unmap_shared(struct keel_chan *chan)
+{
+	memunmap(chan->shared);
+	pci_release_region(chan->pdev, KEEL_CHAN_SHARED_BAR);
+}
 
-/* read(2) on /dev/keel: the shared window, which keeld parses. */
+/*
+ * keel's MSI: kick bits to take, or a new device request or guest state.
+ * Kick bits may already have been taken by the previous interrupt, so an
+ * interrupt with nothing to do is still ours.
+ */
+static irqreturn_t keel_irq(int irq, void *data)
+{
+	struct keel_chan *chan = data;
+	struct keel_chan_shared *sh = chan->shared;
+	unsigned long kicks = xchg(&sh->kicks, 0);
+	struct eventfd_ctx *ctx;
+	unsigned int q;
+	u32 seq, state;
+
+	atomic_long_inc(&chan->stats.irqs);
+	spin_lock(&chan->kick_lock);
+	for_each_set_bit(q, &kicks, BITS_PER_LONG) {
+		ctx = q < KEEL_CHAN_MAX_QUEUES ? chan->kick[q] : NULL;
+		if (ctx) {
+			eventfd_signal(ctx, 1);
+			atomic_long_inc(&chan->stats.kicks);
+		} else {
+			atomic_long_inc(&chan->stats.dropped);
+		}
+	}
+	spin_unlock(&chan->kick_lock);
+
+	seq = READ_ONCE(sh->device.seq);
+	state = READ_ONCE(sh->guest_state);
+	if (seq != chan->irq_seq || state != chan->irq_state) {
+		chan->irq_seq = seq;
+		chan->irq_state = state;
+		wake_up_interruptible(&chan->wq);
+	}
+	return IRQ_HANDLED;
+}
+
+static void keel_raise(struct keel_chan *chan, u32 queue)
+{
+	long ret = keel_hypercall(KEEL_HC_RAISE, queue);
+
+	if (ret) {
+		atomic_long_inc(&chan->stats.refused);
+		pr_warn_ratelimited("queue %u: keel refused the raise (%ld)\n",
+				    queue, ret);
+		return;
+	}
+	atomic_long_inc(&chan->stats.raises);
+}
+
+/*
+ * A wakeup of the call eventfd's wait queue, under its lock with interrupts
+ * off (eventfd_signal() holds it): take the count, which folds any number
+ * of signals into this one raise.
+ */
+static int keel_call_wake(wait_queue_entry_t *wait, unsigned int mode,
+			  int sync, void *key)
+{
+	struct keel_call *call = container_of(wait, struct keel_call, wait);
+	u64 cnt;
+
+	if (key_to_poll(key) & EPOLLIN) {
+		eventfd_ctx_do_read(call->ctx, &cnt);
+		keel_raise(call->chan, call->queue);
+	}
+	return 0;
+}
+
+static void keel_call_queue(struct file *file, wait_queue_head_t *wqh,
+			    poll_table *pt)
+{
+	struct keel_call *call = container_of(pt, struct keel_call, pt);
+
+	add_wait_queue(wqh, &call->wait);
+}
+
+/* Returns whether an eventfd was attached; its pending count is dropped. */
+static bool keel_call_detach(struct keel_call *call)
+{
+	u64 cnt;
+
+	if (!call->ctx)
+		return false;
+	eventfd_ctx_remove_wait_queue(call->ctx, &call->wait, &cnt);
+	eventfd_ctx_put(call->ctx);
+	call->ctx = NULL;
+	return true;
+}
+
+static int keel_set_call(struct keel_chan *chan, u32 queue, int fd)
+{
+	struct keel_call *call = &chan->call[queue];
+	struct eventfd_ctx *ctx;
+	__poll_t events;
+	struct fd f;
+
+	if (fd == -1) {
+		if (keel_call_detach(call))
+			pr_debug("queue %u: call eventfd detached\n", queue);
+		return 0;
+	}
+	f = fdget(fd);
+	if (!f.file)
+		return -EBADF;
+	ctx = eventfd_ctx_fileget(f.file);
+	if (IS_ERR(ctx)) {
+		fdput(f);
+		return PTR_ERR(ctx);
+	}
+	keel_call_detach(call);
+	call->ctx = ctx;
+	init_waitqueue_func_entry(&call->wait, keel_call_wake);
+	init_poll_funcptr(&call->pt, keel_call_queue);
+	events = vfs_poll(f.file, &call->pt);
+	fdput(f);
+	/* signalled before it was attached: that call is due too */
+	if (events & EPOLLIN)
+		keel_raise(chan, queue);
+	pr_debug("queue %u: call eventfd attached\n", queue);
+	return 0;
+}
+
+/* @ctx: the new kick eventfd, NULL to detach. */
+static void keel_swap_kick(struct keel_chan *chan, u32 queue,
+			   struct eventfd_ctx *ctx)
+{
+	struct eventfd_ctx *old;
+
+	spin_lock_irq(&chan->kick_lock);
+	old = chan->kick[queue];
+	chan->kick[queue] = ctx;
+	spin_unlock_irq(&chan->kick_lock);
+	if (old)
+		eventfd_ctx_put(old);
+	if (ctx)
+		pr_debug("queue %u: kick eventfd attached\n", queue);
+	else if (old)
+		pr_debug("queue %u: kick eventfd detached\n", queue);
+}
+
+static int keel_set_kick(struct keel_chan *chan, u32 queue, int fd)
+{
+	struct eventfd_ctx *ctx = NULL;
+
+	if (fd != -1) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	keel_swap_kick(chan, queue, ctx);
+	return 0;
+}
+
+/*
+ * Kicks first: once they are detached no new request reaches vhost, while
+ * the requests it still serves can complete and raise through the call
+ * eventfds. Dropping the calls first could leave the guest waiting for
+ * completions nobody signals. Returns how many call eventfds were dropped.
+ */
+static unsigned int keel_detach_all(struct keel_chan *chan)
+{
+	unsigned int q, calls = 0;
+
+	lockdep_assert_held(&chan->lock);
+	for (q = 0; q < KEEL_CHAN_MAX_QUEUES; q++)
+		keel_swap_kick(chan, q, NULL);
+	for (q = 0; q < KEEL_CHAN_MAX_QUEUES; q++)
+		calls += keel_call_detach(&chan->call[q]);
+	chan->owner = NULL;
+	return calls;
+}
+
+/*
+ * A copy of the shared window whose device part is consistent: copied
+ * between two equal, even reads of its sequence lock (keel_abi.h).
+ */
+static void keel_snapshot(const struct keel_chan_shared *sh,
+			  struct keel_chan_shared *snap)
+{
+	const struct keel_chan_device *dev = &sh->device;
+	u32 seq;
+
+	memcpy(snap, sh, offsetof(struct keel_chan_shared, device));
+	snap->guest_state = READ_ONCE(sh->guest_state);
+	for (;;) {
+		seq = READ_ONCE(dev->seq);
+		if (!(seq & 1)) {
+			smp_rmb(); /* seq before the fields: keel's odd seq first */
+			memcpy(&snap->device, dev, sizeof(*dev));
+			smp_rmb(); /* the fields before seq again: keel's even last */
+			if (READ_ONCE(dev->seq) == seq)
+				break;
+		}
+		cpu_relax();
+	}
+	snap->device.seq = seq;
+}
+
+/*
+ * read(2): one snapshot, at offset 0, into a buffer that holds all of it;
+ * after it, end of file (pread(2) at 0 takes a fresh one).
+ */
 static ssize_t keel_read(struct file *file, char __user *buf, size_t len,
 			 loff_t *pos)
 {
-	ssize_t ret = -ENODEV;
+	struct keel_file *kf = file->private_data;
+	struct keel_chan *chan = kf->chan;
+	struct keel_chan_shared *snap;
+	ssize_t ret = sizeof(*snap);
 
-	mutex_lock(&keel_lock);
-	if (keel_bound)
-		ret = simple_read_from_buffer(buf, len, pos, keel_bound->shared,
-					      sizeof(*keel_bound->shared));
-	mutex_unlock(&keel_lock);
+	if (*pos >= sizeof(*snap))
+		return 0;
+	if (*pos || len < sizeof(*snap))
+		return -EINVAL;
+	snap = kmalloc(sizeof(*snap), GFP_KERNEL);
+	if (!snap)
+		return -ENOMEM;
+	mutex_lock(&chan->lock);
+	if (chan->gone) {
+		ret = -ENODEV;
+	} else {
+		keel_snapshot(chan->shared, snap);
+		if (copy_to_user(buf, snap, sizeof(*snap))) {
+			ret = -EFAULT;
+		} else {
+			kf->has_read = true;
+			kf->seq = snap->device.seq;
+			kf->guest_state = snap->guest_state;
+			*pos += ret;
+		}
+	}
+	mutex_unlock(&chan->lock);
+	kfree(snap);
 	return ret;
+}
+
+static __poll_t keel_poll(struct file *file, poll_table *wait)
+{
+	struct keel_file *kf = file->private_data;
+	struct keel_chan *chan = kf->chan;
+	__poll_t mask = 0;
+
+	poll_wait(file, &chan->wq, wait);
+	mutex_lock(&chan->lock);
+	if (chan->gone)
+		mask = EPOLLERR | EPOLLHUP;
+	else if (!kf->has_read ||
+		 READ_ONCE(chan->shared->device.seq) != kf->seq ||
+		 READ_ONCE(chan->shared->guest_state) != kf->guest_state)
+		mask = EPOLLIN | EPOLLRDNORM;
+	mutex_unlock(&chan->lock);
+	return mask;
+}
+
+/* The first file that sets a kick or call owns the queues until it closes. */
+static long keel_set_queue_fd(struct keel_file *kf, unsigned int cmd,
+			      void __user *uarg)
+{
+	struct keel_chan *chan = kf->chan;
+	struct keel_queue_fd qfd;
+	long ret;
+
+	if (copy_from_user(&qfd, uarg, sizeof(qfd)))
+		return -EFAULT;
+	if (qfd.queue >= KEEL_CHAN_MAX_QUEUES)
+		return -EINVAL;
+	mutex_lock(&chan->lock);
+	if (chan->gone)
+		ret = -ENODEV;
+	else if (chan->owner && chan->owner != kf)
+		ret = -EBUSY;
+	else if (cmd == KEEL_IOC_SET_KICK)
+		ret = keel_set_kick(chan, qfd.queue, qfd.fd);
+	else
+		ret = keel_set_call(chan, qfd.queue, qfd.fd);
+	if (!ret)
+		chan->owner = kf;
+	mutex_unlock(&chan->lock);
+	return ret;
+}
+
+/*
+ * keel's KEEL_E* answers as errnos; ENOSYS means an unknown system call to
+ * user space, so an unknown hypercall (an older keel) is EOPNOTSUPP.
+ */
+static long keel_errno(long ret)
+{
+	switch (ret) {
+	case 0:
+		return 0;
+	case -KEEL_EINVAL:
+		return -EINVAL;
+	case -KEEL_ENOSYS:
+		return -EOPNOTSUPP;
+	case -KEEL_ESTALE:
+		return -ESTALE;
+	default:
+		return -EIO;
+	}
+}
+
+/* KEEL_IOC_ACK and KEEL_IOC_FAIL: request number @uarg is done, or not. */
+static long keel_answer(struct keel_file *kf, unsigned int cmd,
+			u32 __user *uarg)
+{
+	struct keel_chan *chan = kf->chan;
+	bool ack = cmd == KEEL_IOC_ACK;
+	long ret;
+	u32 n;
+
+	if (get_user(n, uarg))
+		return -EFAULT;
+	mutex_lock(&chan->lock);
+	if (chan->gone) {
+		mutex_unlock(&chan->lock);
+		return -ENODEV;
+	}
+	ret = keel_hypercall(ack ? KEEL_HC_ACK : KEEL_HC_FAIL, n);
+	mutex_unlock(&chan->lock);
+	if (ret)
+		pr_warn("request %u: keel refused the %s (%ld)\n", n,
+			ack ? "ack" : "failure", ret);
+	else
+		pr_info("request %u %s\n", n,
+			ack ? "acknowledged" : "failed: the guest's device needs a reset");
+	return keel_errno(ret);
+}
+
+static long keel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct keel_file *kf = file->private_data;
+
+	switch (cmd) {
+	case KEEL_IOC_SET_KICK:
+	case KEEL_IOC_SET_CALL:
+		return keel_set_queue_fd(kf, cmd, (void __user *)arg);
+	case KEEL_IOC_ACK:
+	case KEEL_IOC_FAIL:
+		return keel_answer(kf, cmd, (u32 __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* misc_open() holds misc_mtx, so remove() cannot free the channel here. */
+static int keel_open(struct inode *inode, struct file *file)
+{
+	struct keel_chan *chan = container_of(file->private_data,
+					      struct keel_chan, misc);
+	struct keel_file *kf;
+
+	kf = kzalloc(sizeof(*kf), GFP_KERNEL);
+	if (!kf)
+		return -ENOMEM;
+	kref_get(&chan->ref);
+	kf->chan = chan;
+	file->private_data = kf;
+	return 0;
+}
+
+static int keel_release(struct inode *inode, struct file *file)
+{
+	struct keel_file *kf = file->private_data;
+	struct keel_chan *chan = kf->chan;
+	unsigned int calls;
+
+	mutex_lock(&chan->lock);
+	if (chan->owner == kf) {
+		calls = keel_detach_all(chan);
+		pr_info("/dev/keel closed: kicks detached, %u call eventfds dropped\n",
+			calls);
+	}
+	mutex_unlock(&chan->lock);
+	kref_put(&chan->ref, keel_chan_free);
+	kfree(kf);
+	return 0;
 }
 
 static const struct file_operations keel_fops = {
 	.owner = THIS_MODULE,
+	.open = keel_open,
+	.release = keel_release,
 	.read = keel_read,
+	.poll = keel_poll,
+	.unlocked_ioctl = keel_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = default_llseek,
 };
+
+/* keel signals kicks and requests with one MSI; nothing else will do. */
+static int keel_setup_irq(struct keel_chan *chan)
+{
+	struct pci_dev *pdev = chan->pdev;
+	int ret;
+
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
+	if (ret < 0) {
+		pr_err("%s: no MSI: keel cannot signal kicks (%d); not binding\n",
+		       pci_name(pdev), ret);
+		return -ENODEV;
+	}
+	chan->irq = pci_irq_vector(pdev, 0);
+	chan->irq_seq = READ_ONCE(chan->shared->device.seq);
+	chan->irq_state = READ_ONCE(chan->shared->guest_state);
+	ret = request_irq(chan->irq, keel_irq, 0, KBUILD_MODNAME, chan);
+	if (ret) {
+		pr_err("%s: cannot request IRQ %d (%d)\n", pci_name(pdev),
+		       chan->irq, ret);
+		pci_free_irq_vectors(pdev);
+		return ret;
+	}
+	/* keel sends the MSI only while bus mastering is on */
+	pci_set_master(pdev);
+	return 0;
+}
+
+static void keel_free_irq(struct keel_chan *chan)
+{
+	free_irq(chan->irq, chan);
+	pci_free_irq_vectors(chan->pdev);
+}
+
+static struct keel_chan *keel_chan_alloc(struct pci_dev *pdev)
+{
+	struct keel_chan *chan;
+	unsigned int q;
+
+	chan = kzalloc(sizeof(*chan), GFP_KERNEL);
+	if (!chan)
+		return NULL;
+	kref_init(&chan->ref);
+	chan->pdev = pdev;
+	mutex_init(&chan->lock);
+	spin_lock_init(&chan->kick_lock);
+	init_waitqueue_head(&chan->wq);
+	for (q = 0; q < KEEL_CHAN_MAX_QUEUES; q++) {
+		chan->call[q].chan = chan;
+		chan->call[q].queue = q;
+	}
+	return chan;
+}
+
+static int keel_register(struct keel_chan *chan)
+{
+	struct pci_dev *pdev = chan->pdev;
+	int ret;
+
+	mutex_lock(&keel_lock);
+	if (keel_bound) {
+		pr_err("%s: a channel device is already bound\n", pci_name(pdev));
+		ret = -EBUSY;
+		goto out;
+	}
+	chan->misc = (struct miscdevice){
+		.minor = MISC_DYNAMIC_MINOR,
+		.name = "keel",
+		.fops = &keel_fops,
+		.mode = 0600,
+	};
+	ret = misc_register(&chan->misc);
+	if (ret) {
+		pr_err("%s: cannot register /dev/keel (%d)\n", pci_name(pdev), ret);
+		goto out;
+	}
+	keel_bound = chan;
+out:
+	mutex_unlock(&keel_lock);
+	return ret;
+}
 
 static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct keel_chan *chan;
+	u32 version;
 	int ret;
 
 	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
@@ -118,10 +642,9 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENODEV;
 	}
 
-	chan = kzalloc(sizeof(*chan), GFP_KERNEL);
+	chan = keel_chan_alloc(pdev);
 	if (!chan)
 		return -ENOMEM;
-	chan->pdev = pdev;
 
 	ret = pci_enable_device_mem(pdev);
 	if (ret) {
@@ -142,12 +665,12 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_release;
 	}
 
-	chan->abi_version = ioread32(chan->regs + KEEL_CHAN_REG_ABI_VERSION);
+	version = ioread32(chan->regs + KEEL_CHAN_REG_ABI_VERSION);
 	pr_info("channel ABI version %u, device %s, BAR0 %pR\n",
-		chan->abi_version, pci_name(pdev), &pdev->resource[0]);
-	if (chan->abi_version != KEEL_CHAN_ABI_VERSION) {
+		version, pci_name(pdev), &pdev->resource[0]);
+	if (version != KEEL_CHAN_ABI_VERSION) {
 		pr_err("%s: channel ABI version %u is not supported (this module speaks version %u); not binding\n",
-		       pci_name(pdev), chan->abi_version, KEEL_CHAN_ABI_VERSION);
+		       pci_name(pdev), version, KEEL_CHAN_ABI_VERSION);
 		ret = -ENODEV;
 		goto err_unmap;
 	}
@@ -156,36 +679,23 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_unmap;
 
-	mutex_lock(&keel_lock);
-	if (keel_bound) {
-		mutex_unlock(&keel_lock);
-		pr_err("%s: a channel device is already bound\n", pci_name(pdev));
-		ret = -EBUSY;
+	ret = keel_setup_irq(chan);
+	if (ret)
 		goto err_shared;
-	}
-	chan->misc = (struct miscdevice){
-		.minor = MISC_DYNAMIC_MINOR,
-		.name = "keel",
-		.fops = &keel_fops,
-		.mode = 0600,
-	};
-	ret = misc_register(&chan->misc);
-	if (ret) {
-		mutex_unlock(&keel_lock);
-		pr_err("%s: cannot register /dev/keel (%d)\n", pci_name(pdev), ret);
-		goto err_shared;
-	}
-	keel_bound = chan;
-	mutex_unlock(&keel_lock);
+
+	ret = keel_register(chan);
+	if (ret)
+		goto err_irq;
 
 	pci_set_drvdata(pdev, chan);
-	pr_info("%s: channel device bound, /dev/keel ready\n", pci_name(pdev));
+	pr_info("%s: channel device bound, MSI on IRQ %d, /dev/keel ready\n",
+		pci_name(pdev), chan->irq);
 	return 0;
 
+err_irq:
+	keel_free_irq(chan);
 err_shared:
-	memunmap(chan->shared);
-	pci_release_region(pdev, KEEL_CHAN_SHARED_BAR);
-
+	keel_unmap_shared(chan);
 err_unmap:
 	pci_iounmap(pdev, chan->regs);
 err_release:
@@ -197,21 +707,45 @@ err_free:
 	return ret;
 }
 
+/*
+ * Also while keeld holds /dev/keel open (the device unbound through sysfs):
+ * its queues are detached here and its calls get -ENODEV; the channel is
+ * freed when it closes.
+ */
 static void keel_remove(struct pci_dev *pdev)
 {
 	struct keel_chan *chan = pci_get_drvdata(pdev);
+	struct keel_stats *st = &chan->stats;
+	unsigned int calls = 0;
+	bool owned;
 
 	mutex_lock(&keel_lock);
 	misc_deregister(&chan->misc);
 	keel_bound = NULL;
 	mutex_unlock(&keel_lock);
-	memunmap(chan->shared);
-	pci_release_region(pdev, KEEL_CHAN_SHARED_BAR);
+
+	keel_free_irq(chan);
+	mutex_lock(&chan->lock);
+	chan->gone = true;
+	owned = chan->owner;
+	if (owned)
+		calls = keel_detach_all(chan);
+	mutex_unlock(&chan->lock);
+	wake_up_interruptible(&chan->wq);
+	if (owned)
+		pr_info("%s: removed with /dev/keel open: kicks detached, %u call eventfds dropped\n",
+			pci_name(pdev), calls);
+
+	pr_info("%s: %ld interrupts, %ld kicks signalled, %ld dropped (no eventfd), %ld raises, %ld refused\n",
+		pci_name(pdev), atomic_long_read(&st->irqs),
+		atomic_long_read(&st->kicks), atomic_long_read(&st->dropped),
+		atomic_long_read(&st->raises), atomic_long_read(&st->refused));
+	keel_unmap_shared(chan);
 	pci_iounmap(pdev, chan->regs);
 	pci_release_region(pdev, 0);
 	pci_disable_device(pdev);
-	kfree(chan);
 	pr_info("%s: channel device released\n", pci_name(pdev));
+	kref_put(&chan->ref, keel_chan_free);
 }
 
 static const struct pci_device_id keel_pci_ids[] = {
@@ -230,6 +764,9 @@ static struct pci_driver keel_pci_driver = {
 static int __init keel_init(void)
 {
 	int ret;
+
+	BUILD_BUG_ON(sizeof(struct keel_chan_shared) > KEEL_CHAN_SHARED_SIZE);
+	BUILD_BUG_ON(KEEL_CHAN_MAX_QUEUES > BITS_PER_LONG);
 
 	ret = pci_register_driver(&keel_pci_driver);
 	if (ret) {
