@@ -60,16 +60,16 @@ struct keel_chan_queue {
  * The guest device's lifecycle, written by keel only. @seq is a sequence
  * lock: odd while keel rewrites the fields, even when they are consistent;
  * a reader copies them between two equal even reads of @seq. Request number
- * n = seq / 2 names the current request. The companion acknowledges it with
+ * n = seq / 2 names the current request. The companion answers it with
  * KEEL_HC_ACK(n) once done (for a stop: kicks detached, endpoint cleared,
- * ring bases read); keel then records it in @acked and, for a stop,
- * completes the guest's reset. A newer request supersedes an older one
- * that was not acknowledged.
+ * ring bases read) or KEEL_HC_FAIL(n); keel records the answer in @acked
+ * and, for an acknowledged stop, completes the guest's reset. A newer
+ * request supersedes an older one that was not answered.
  */
 struct keel_chan_device {
 	uint32_t seq;
 	uint32_t request; /* KEEL_REQ_* */
-	uint32_t acked;   /* the last request number acknowledged */
+	uint32_t acked;   /* the last request number answered */
 	uint32_t nr_queues;
 	uint64_t features; /* negotiated with the guest */
 	struct keel_chan_queue queue[KEEL_CHAN_MAX_QUEUES];
