@@ -29,7 +29,8 @@ HOSTCFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -I. \
 # unit test -> the keel sources it exercises
 UNIT_TESTS := config multiboot memmap page_alloc acpi vmx_caps cmdline \
 	decoder e820 uart_emul ioapic_emul pci_cfg linux_boot acpi_build \
-	guest_walk keeld_lio keeld_vhost virtio_pci virtio_scsi disk
+	guest_walk keeld_lio keeld_vhost keeld_serve virtio_pci virtio_scsi disk \
+	diskcheck
 unit_srcs_config := runtime/config.c
 unit_srcs_multiboot := runtime/multiboot.c
 unit_srcs_memmap := runtime/memmap.c
@@ -45,6 +46,7 @@ unit_srcs_virtio_pci := virtio/virtio_pci.c virtio/virtio_scsi.c arch-x86_64/pci
 unit_srcs_virtio_scsi := $(unit_srcs_virtio_pci)
 unit_srcs_disk := runtime/disk.c runtime/channel.c $(unit_srcs_virtio_pci)
 unit_srcs_keeld_vhost := vhost/keeld/vhost.c
+unit_srcs_keeld_serve := vhost/keeld/serve.c vhost/keeld/vhost.c
 unit_srcs_uart_emul := arch-x86_64/uart_emul.c
 unit_srcs_ioapic_emul := arch-x86_64/ioapic_emul.c
 unit_srcs_pci_cfg := arch-x86_64/pci_cfg.c
@@ -119,16 +121,21 @@ $(PAYLOAD)/kernel.env: boot/payloads.sh $(shell find boot/initramfs -type f) | d
 	touch $@
 
 # keeld, the companion's daemon: static, so that busybox's initramfs runs it
-KEELD_SRCS := vhost/keeld/main.c vhost/keeld/lio.c
-$(BUILD)/keeld: $(KEELD_SRCS) $(wildcard vhost/keeld/*.h) vhost/keel_abi.h | deps
+KEELD_SRCS := vhost/keeld/main.c vhost/keeld/lio.c vhost/keeld/vhost.c vhost/keeld/serve.c
+$(BUILD)/keeld: $(KEELD_SRCS) $(wildcard vhost/keeld/*.h) vhost/keel_abi.h vhost/keel_dev.h | deps
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -I. -o $@ $(KEELD_SRCS)
+
+# iobench, make bench's 4 KiB random I/O at a queue depth, run in both
+# partitions (tests/bench/iobench.c); static like keeld
+$(BUILD)/iobench: tests/bench/iobench.c | deps
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -o $@ $<
 
 # The companion's initramfs with keel.ko and keeld appended (the kernel
 # unpacks concatenated archives in order)
-$(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko $(BUILD)/keeld
+$(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko $(BUILD)/keeld $(BUILD)/iobench
 	rm -rf $@.d && mkdir -p $@.d/lib/modules $@.d/sbin
 	cp $(BUILD)/kmod/keel.ko $@.d/lib/modules/keel.ko
-	cp $(BUILD)/keeld $@.d/sbin/keeld
+	cp $(BUILD)/keeld $(BUILD)/iobench $@.d/sbin/
 	(cd $@.d && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) >$@.tmp
 	cat $(PAYLOAD)/companion.cpio $@.tmp >$@
 	rm -rf $@.d $@.tmp
@@ -136,7 +143,7 @@ $(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko $(BUIL
 # The partitions' payloads as FILE:NAME pairs (NAME: what configs refer to).
 PAYLOAD_MODULES := $(PAYLOAD)/vmlinux:companion.vmlinux \
 	$(BUILD)/companion-keel.cpio:companion.cpio \
-	$(PAYLOAD)/vmlinux:guest.vmlinux $(PAYLOAD)/guest.cpio:guest.cpio
+	$(PAYLOAD)/vmlinux:guest.vmlinux $(BUILD)/guest-io.cpio:guest.cpio
 
 # $(call iso,OUTPUT,KEEL_CMDLINE,CONFIG_DTB,MODULES): a hybrid BIOS/UEFI
 # GRUB image holding keel, the configuration and the FILE:NAME modules.
@@ -156,7 +163,7 @@ define iso
 endef
 
 ISO_DEPS := $(BUILD)/keel.elf $(BUILD)/$(CONFIG:.dts=.dtb) $(PAYLOAD)/kernel.env \
-	$(BUILD)/companion-keel.cpio boot/grub.cfg.in
+	$(BUILD)/companion-keel.cpio $(BUILD)/guest-io.cpio boot/grub.cfg.in
 
 image: $(BUILD)/keel.iso
 $(BUILD)/keel.iso: $(ISO_DEPS)
@@ -222,7 +229,8 @@ clean:
 	rm -rf $(BUILD)/k $(BUILD)/gen $(BUILD)/unit $(BUILD)/guest $(BUILD)/tests \
 		$(BUILD)/*.elf $(BUILD)/*.iso $(BUILD)/configs $(BUILD)/run \
 		$(BUILD)/system $(BUILD)/bench $(BUILD)/test-logs $(BUILD)/kmod \
-		$(BUILD)/keeld $(BUILD)/companion-keel.cpio
+		$(BUILD)/keeld $(BUILD)/companion-keel.cpio $(BUILD)/diskcheck $(BUILD)/guest-io.cpio \
+		$(BUILD)/iobench
 
 distclean:
 	rm -rf $(BUILD)
@@ -231,3 +239,5 @@ distclean:
 
 # probe guests (bare-metal programs run as the guest by the isolation tests)
 -include tests/guest/guest.mk
+# the guest's disk workload: diskcheck, build/guest-io.cpio
+-include tests/guest-io/guest-io.mk

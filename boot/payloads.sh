@@ -3,12 +3,12 @@
 #
 # Builds the partition payloads that keel boots: Debian 12's current amd64
 # kernel as an uncompressed vmlinux ELF (booted through its PVH entry) and
-# as the original bzImage, the few modules the companion needs, and one
+# as the original bzImage, the few modules each role needs, and one
 # initramfs per role (companion.cpio, guest.cpio). Everything comes from
 # Debian's archive through apt; nothing is hard-coded to a kernel version.
 # See boot/PAYLOADS.md.
 #
-# Outputs (OUTDIR): vmlinux vmlinuz kernel.env modules/<ver>/
+# Outputs (OUTDIR): vmlinux vmlinuz kernel.env modules/<role>/<ver>/
 #                   companion.cpio guest.cpio
 # Cache (CACHEDIR): the downloaded kernel .deb
 #
@@ -16,12 +16,25 @@
 # and compares two stamp files (.kernel.stamp, .cpio.stamp) in OUTDIR.
 set -Eeuo pipefail
 
-# Modules the companion loads (the machine's IDE disk, vhost-scsi backed by
-# files/block devices, device-dax for shared memory); their dependencies
-# are added.
+# Modules each role's archive carries; their dependencies are added.
+# The companion: the machine's IDE disk, vhost-scsi backed by files/block
+# devices, device-dax for shared memory.
 readonly COMPANION_MODULES=(ata_piix sd_mod vhost_scsi target_core_mod
 	target_core_file target_core_iblock configfs dax_hmem device_dax)
+# The guest: its virtio-scsi-pci disk and ext4 on it (tests/guest-io/).
+# Debian builds all of them as modules; crc32c_generic is ext4's checksum
+# on CPUs without SSE4.2 (ext4's soft dependency adds crc32c-intel).
+readonly GUEST_MODULES=(virtio_pci virtio_scsi sd_mod ext4 crc32c_generic)
 readonly ROLES=(companion guest)
+
+# role_modules ROLE: the module list of ROLE, one a line.
+role_modules() {
+	case $1 in
+	companion) printf '%s\n' "${COMPANION_MODULES[@]}" ;;
+	guest) printf '%s\n' "${GUEST_MODULES[@]}" ;;
+	*) die "no module list for role $1" ;;
+	esac
+}
 readonly META_PKG=linux-image-amd64 META_HEADERS=linux-headers-amd64
 # Fixed mtime for every archive member: reproducible archives.
 readonly EPOCH=${SOURCE_DATE_EPOCH:-0}
@@ -251,16 +264,27 @@ decompress_ko() {
 	[[ $f == *.ko ]] || rm -f "$f"
 }
 
-# Step: modules. Copies COMPANION_MODULES and their dependencies (from the
-# package's own depmod data) into OUTDIR/modules/<ver>/.
+# Step: modules. Copies each role's modules and their dependencies (from
+# the package's own depmod data) into OUTDIR/modules/<role>/<ver>/.
 make_modules() {
-	local stage=$WORK/mods mod line path rel n=0 builtin=()
-	local smod=$stage/lib/modules/$KERNEL_VERSION
+	local role
 	# Debian ships no modules.dep: dpkg's postinst makes it. Make it here.
 	depmod -b "$PKGROOT" "$KERNEL_VERSION" || die "depmod on the package failed"
+	rm -rf "$OUTDIR/modules.tmp"
+	mkdir -p "$OUTDIR/modules.tmp"
+	for role in "${ROLES[@]}"; do make_role_modules "$role"; done
+	rm -rf "$OUTDIR/modules"
+	mv "$OUTDIR/modules.tmp" "$OUTDIR/modules"
+}
+
+# make_role_modules ROLE: ROLE's modules into OUTDIR/modules.tmp/ROLE/<ver>/.
+make_role_modules() {
+	local role=$1 stage=$WORK/mods-$1 mod line path rel n=0 builtin=() mods=()
+	local smod=$stage/lib/modules/$KERNEL_VERSION
+	mapfile -t mods < <(role_modules "$role")
 	mkdir -p "$smod"
 	declare -A seen=()
-	for mod in "${COMPANION_MODULES[@]}"; do
+	for mod in "${mods[@]}"; do
 		# -C /dev/null: the build host's modprobe.d must not leak in.
 		modprobe -C /dev/null -d "$PKGROOT" -S "$KERNEL_VERSION" --show-depends "$mod" \
 			>"$WORK/deps" 2>"$WORK/modprobe.err" ||
@@ -285,16 +309,13 @@ make_modules() {
 	sed -E 's/\.ko\.(xz|zst|gz)$/.ko/' "$MODDIR/modules.order" |
 		while read -r rel; do [[ -f $smod/$rel ]] && printf '%s\n' "$rel"; done >"$smod/modules.order" || true
 	depmod -b "$stage" "$KERNEL_VERSION" || die "depmod on the kept modules failed"
-	for mod in "${COMPANION_MODULES[@]}"; do
+	for mod in "${mods[@]}"; do
 		modprobe -C /dev/null -d "$stage" -S "$KERNEL_VERSION" --show-depends "$mod" >/dev/null 2>&1 ||
-			die "module $mod does not resolve in the kept set"
+			die "module $mod does not resolve in $role's kept set"
 	done
-	rm -rf "$OUTDIR/modules.tmp"
-	mkdir -p "$OUTDIR/modules.tmp"
-	mv "$smod" "$OUTDIR/modules.tmp/"
-	rm -rf "$OUTDIR/modules"
-	mv "$OUTDIR/modules.tmp" "$OUTDIR/modules"
-	say "modules: $n modules ($(du -sh --apparent-size "$OUTDIR/modules" | cut -f1))${builtin[*]:+, built in: ${builtin[*]}}"
+	mkdir -p "$OUTDIR/modules.tmp/$role"
+	mv "$smod" "$OUTDIR/modules.tmp/$role/"
+	say "modules: $role: $n modules ($(du -sh --apparent-size "$OUTDIR/modules.tmp/$role" | cut -f1))${builtin[*]:+, built in: ${builtin[*]}}"
 }
 
 write_env() {
@@ -310,14 +331,18 @@ write_env() {
 }
 
 # The kernel half (vmlinux, vmlinuz, modules, kernel.env) depends only on
-# the package version, the module list and this script.
+# the package version, the module lists and this script.
 kernel_key() {
-	printf '%s\n' "$KERNEL_PKG=$DEB_VERSION" "${COMPANION_MODULES[*]}" "$(sha256 "$SELF")"
+	printf '%s\n' "$KERNEL_PKG=$DEB_VERSION" "${COMPANION_MODULES[*]}" "${GUEST_MODULES[*]}" \
+		"$(sha256 "$SELF")"
 }
 
 kernel_outputs_present() {
-	[[ -f $OUTDIR/vmlinux && -f $OUTDIR/vmlinuz && -f $OUTDIR/kernel.env &&
-		-f $OUTDIR/modules/$KERNEL_VERSION/modules.dep ]]
+	local role
+	[[ -f $OUTDIR/vmlinux && -f $OUTDIR/vmlinuz && -f $OUTDIR/kernel.env ]] || return 1
+	for role in "${ROLES[@]}"; do
+		[[ -f $OUTDIR/modules/$role/$KERNEL_VERSION/modules.dep ]] || return 1
+	done
 }
 
 build_kernel() {
@@ -374,9 +399,7 @@ make_root() {
 	# The kernel's built-in initramfs already has /dev/console; this copy
 	# only matters to a kernel built without it. mknod needs root.
 	is_root && mknod -m 0600 "$root/dev/console" c 5 1
-	if [[ $role == companion ]]; then
-		cp -a "$OUTDIR/modules/." "$root/lib/modules/"
-	fi
+	cp -a "$OUTDIR/modules/$role/." "$root/lib/modules/"
 	overlay=$(overlay_dir "$role")
 	if [[ -d $overlay ]]; then
 		cp -a "$overlay/." "$root/"

@@ -1,7 +1,16 @@
 #!/bin/sh
-# The companion's role: it owns the machine's hardware. It loads the disk
-# drivers and reports the emulator's disk (size and a checksum of its first
-# sector), which the system tests compare with the image they gave.
+# The companion's role: it owns the machine's hardware and serves the
+# guest's disk. It reports the emulator's IDE disk (size and a checksum of
+# its first sector, which the system tests compare with the image they
+# gave), loads keel.ko and the vhost-scsi/LIO stack, and runs keeld until
+# the guest stops. Then it checksums the backstore keeld served, which the
+# tests compare with the checksum the guest printed.
+#
+# keel.test=keeld-restart (kernel command line): keeld is stopped with
+# SIGTERM and started again while the guest's I/O runs.
+say() { echo "keel-payload: $*" >/dev/kmsg; }
+to_kmsg() { while read -r line; do echo "$line" >/dev/kmsg; done; }
+
 modprobe ata_piix && modprobe sd_mod
 i=0
 while [ ! -b /dev/sda ] && [ $i -lt 20 ]; do
@@ -11,22 +20,47 @@ done
 if [ -b /dev/sda ]; then
 	sectors=$(cat /sys/block/sda/size)
 	sum=$(dd if=/dev/sda bs=512 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
-	echo "keel-payload: companion disk sda $sectors sectors, sector 0 md5 $sum" >/dev/kmsg
+	say "companion disk sda $sectors sectors, sector 0 md5 $sum"
 else
-	echo "keel-payload: companion disk: no /dev/sda" >/dev/kmsg
+	say "companion disk: no /dev/sda"
 fi
 
-# keel's module and keeld, appended to this archive by the build: keel.ko
-# binds keel's channel device, keeld builds the guest disk's LIO target
-if [ -f /lib/modules/keel.ko ]; then
-	insmod /lib/modules/keel.ko ||
-		echo "keel-payload: companion: insmod keel.ko failed" >/dev/kmsg
-fi
-if [ -x /sbin/keeld ]; then
-	modprobe target_core_file && modprobe target_core_iblock &&
-		modprobe vhost_scsi
-	mount -t configfs configfs /sys/kernel/config
-	/sbin/keeld setup 2>&1 | while read -r line; do
-		echo "$line" >/dev/kmsg
+test=
+for arg in $(cat /proc/cmdline); do
+	case $arg in keel.test=*) test=${arg#keel.test=} ;; esac
+done
+
+# keel.ko and keeld are appended to this archive by the build
+[ -f /lib/modules/keel.ko ] && [ -x /sbin/keeld ] || exit 0
+insmod /lib/modules/keel.ko || { say "companion: insmod keel.ko failed"; exit 1; }
+# the guest's RAM is soft reserved in this partition's e820: dax_hmem and
+# device_dax make it /dev/dax0.0, memory with struct pages that vhost-scsi
+# can pin (never kmem: it would take the range as this kernel's own RAM)
+for m in target_core_file target_core_iblock vhost_scsi dax_hmem device_dax; do
+	modprobe $m || say "companion: modprobe $m failed"
+done
+mount -t configfs configfs /sys/kernel/config
+
+# kick_count: how many notifies the guest has made so far
+kicks() { /sbin/keeld status 2>/dev/null | sed -n 's/^keeld: kick_count //p'; }
+
+if [ "$test" = keeld-restart ]; then
+	/sbin/keeld serve 2>&1 | to_kmsg &
+	# well into the guest's first pattern pass (at most 10 minutes)
+	i=0
+	while [ "$(kicks)" -lt 2000 ] 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 1
+		i=$((i + 1))
 	done
+	say "companion: stopping keeld (SIGTERM) at $(kicks) kicks"
+	killall -TERM keeld
+	wait
+	say "companion: starting keeld again at $(kicks) kicks"
+fi
+/sbin/keeld serve 2>&1 | to_kmsg
+say "companion: keeld exited"
+
+path=$(/sbin/keeld status 2>/dev/null | sed -n 's/^keeld: disk fileio //p')
+if [ -n "$path" ] && [ -f "$path" ]; then
+	say "companion backstore sha256 $(sha256sum "$path" | cut -d' ' -f1)"
 fi
