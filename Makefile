@@ -209,8 +209,14 @@ $(BUILD)/bzimage-emu.iso: $(ISO_DEPS) $(BZ_DTB)
 	$(call iso,$@,exit=emulator,$(BZ_DTB),$(PAYLOAD)/vmlinuz:companion.bzImage \
 		$(filter-out %:companion.vmlinux,$(PAYLOAD_MODULES)))
 
+# keeld stopped and started again under the guest's I/O
+RESTART_DTB := $(BUILD)/tests/system/configs/keeld-restart.dtb
+$(BUILD)/keeld-restart-emu.iso: $(ISO_DEPS) $(RESTART_DTB)
+	$(call iso,$@,exit=emulator,$(RESTART_DTB),$(PAYLOAD_MODULES))
+
 # images the system tests boot (tests/guest/guest.mk adds the probe's)
-SYSTEM_IMAGES := $(BUILD)/keel-emu.iso $(BUILD)/bzimage-emu.iso
+SYSTEM_IMAGES := $(BUILD)/keel-emu.iso $(BUILD)/bzimage-emu.iso \
+	$(BUILD)/keeld-restart-emu.iso
 
 # keel.ko, against the payload kernel's Debian headers (vhost/kmod/README.md);
 # tests/system/qemu-keel-ko.sh loads it in the companion's kernel

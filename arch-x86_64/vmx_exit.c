@@ -137,6 +137,7 @@ static void handle_io(struct vcpu *v)
 	}
 	if (partition_pio(v->part, port, size, !in, &val)) {
 		v->part->refused.io++;
+		v->part->refused.last_port = port;
 		val = 0xFFFFFFFF;
 	}
 	if (in) {
@@ -172,6 +173,7 @@ static void handle_mmio(struct vcpu *v)
 		val = mmio_store_value(&insn, v->regs);
 	if (partition_mmio(v, gpa, insn.size, insn.write, &val)) {
 		v->part->refused.mmio++;
+		v->part->refused.last_mmio = gpa;
 		val = ~0ull;
 	}
 	if (!insn.write)

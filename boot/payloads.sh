@@ -20,7 +20,7 @@ set -Eeuo pipefail
 # The companion: the machine's IDE disk, vhost-scsi backed by files/block
 # devices, device-dax for shared memory.
 readonly COMPANION_MODULES=(ata_piix sd_mod vhost_scsi target_core_mod
-	target_core_file target_core_iblock configfs dax_hmem device_dax)
+	target_core_file target_core_iblock configfs dax_hmem device_dax tcm_loop)
 # The guest: its virtio-scsi-pci disk and ext4 on it (tests/guest-io/).
 # Debian builds all of them as modules; crc32c_generic is ext4's checksum
 # on CPUs without SSE4.2 (ext4's soft dependency adds crc32c-intel).

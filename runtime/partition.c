@@ -178,10 +178,12 @@ void partition_print_stats(const struct partition *p)
 		       (unsigned long long)e->cycles,
 		       (unsigned long long)(e->cycles / e->count));
 	}
-	printf("stats: %s: refused io %llu, mmio %llu, mmio instructions "
-	       "%llu, msr %llu, ipi %llu, device writes %llu\n",
-	       p->name, (unsigned long long)p->refused.io,
+	printf("stats: %s: refused io %llu (last port %#x), mmio %llu (last "
+	       "%#llx), mmio instructions %llu, msr %llu, ipi %llu, device "
+	       "writes %llu\n",
+	       p->name, (unsigned long long)p->refused.io, p->refused.last_port,
 	       (unsigned long long)p->refused.mmio,
+	       (unsigned long long)p->refused.last_mmio,
 	       (unsigned long long)p->refused.insn,
 	       (unsigned long long)p->refused.msr,
 	       (unsigned long long)p->refused.ipi,

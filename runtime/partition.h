@@ -35,6 +35,8 @@ struct refusals {
 	uint64_t msr;  /* MSR outside the partition's policy (#GP) */
 	uint64_t ipi;  /* ICR write that was not a self-IPI */
 	uint64_t dev;  /* device register write a model refused */
+	uint16_t last_port; /* the port of the last refused io */
+	uint64_t last_mmio; /* the address of the last refused mmio */
 };
 
 struct partition {

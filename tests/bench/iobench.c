@@ -7,12 +7,21 @@
  * same LIO backstore), so that make bench can compare the two.
  *
  *   iobench DEV read|write QD COUNT [SEED]
+ *   iobench --suite ROLE DEV
  *
  * DEV may also be a regular file on a file system that takes O_DIRECT.
- *
- * Prints one line:
+ * A run prints one line:
  *   iobench: DEV read qd 32: 4000 I/Os in 1.234 s: 3241 IOPS, 9.87 ms mean
  * and exits 1 on any error (with its errno and offset).
+ *
+ * --suite runs make bench's four runs (read and write, queue depth 1 and
+ * 32) and writes to the kernel log, which reaches keel's console, where
+ * keel stamps each line with its TSC and the partition's exit count:
+ *   keel-payload: ROLE bench mark       twice: what one mark costs
+ *   keel-payload: ROLE bench mark       before and after each run
+ *   keel-payload: ROLE bench: iobench: ...  each run's result
+ * so that the exits a run caused are the difference of its two marks less
+ * the cost of one mark.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -129,30 +138,20 @@ static int run_all(struct run *r, unsigned int qd, uint64_t count)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* One run; its result line goes to @out. */
+static int bench(const char *dev, bool write, unsigned long qd,
+		 unsigned long long count, char *out, size_t outlen)
 {
-	struct run r = { .ctx = 0 };
-	unsigned long qd;
-	unsigned long long count, size;
+	struct run r = { .ctx = 0, .write = write };
+	unsigned long long size;
 	struct stat st;
 	double t0, t;
 
-	if (argc < 5 || argc > 6 ||
-	    (strcmp(argv[2], "read") && strcmp(argv[2], "write"))) {
-		fprintf(stderr, "usage: iobench DEV read|write QD COUNT [SEED]\n"
-				"  4 KiB random I/O, O_DIRECT, Linux AIO at "
-				"queue depth QD (1..%d)\n", QD_MAX);
-		return 2;
-	}
-	qd = strtoul(argv[3], NULL, 0);
-	count = strtoull(argv[4], NULL, 0);
-	rng_state = argc == 6 ? strtoull(argv[5], NULL, 0) : 1;
 	if (qd < 1 || qd > QD_MAX || count < 1)
 		return fail("queue depth or count out of range", EINVAL);
-	r.write = !strcmp(argv[2], "write");
-	r.fd = open(argv[1], (r.write ? O_RDWR : O_RDONLY) | O_DIRECT);
+	r.fd = open(dev, (r.write ? O_RDWR : O_RDONLY) | O_DIRECT);
 	if (r.fd < 0)
-		return fail(argv[1], errno);
+		return fail(dev, errno);
 	if (fstat(r.fd, &st))
 		return fail("fstat", errno);
 	if (S_ISREG(st.st_mode))
@@ -171,11 +170,81 @@ int main(int argc, char **argv)
 	if (run_all(&r, (unsigned int)qd, count))
 		return 1;
 	t = now() - t0;
-	printf("iobench: %s %s qd %lu: %llu I/Os in %.3f s: %.0f IOPS, "
-	       "%.3f ms mean latency\n",
-	       argv[1], argv[2], qd, count, t, (double)count / t,
-	       r.latency / (double)count * 1e3);
+	snprintf(out, outlen,
+		 "iobench: %s %s qd %lu: %llu I/Os in %.3f s: %.0f IOPS, "
+		 "%.3f ms mean latency",
+		 dev, write ? "write" : "read", qd, count, t, (double)count / t,
+		 r.latency / (double)count * 1e3);
 	syscall(SYS_io_destroy, r.ctx);
 	close(r.fd);
+	free(r.buf);
+	return 0;
+}
+
+static int kmsg(int fd, const char *role, const char *line)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "keel-payload: %s bench%s%s\n",
+			 role, *line ? ": " : " mark", line);
+
+	if (write(fd, buf, (size_t)n) != n)
+		return fail("write /dev/kmsg", errno);
+	return 0;
+}
+
+static int suite(const char *role, const char *dev)
+{
+	static const struct {
+		bool write;
+		unsigned long qd;
+		unsigned long long count;
+	} runs[] = {
+		{ false, 1, 2000 },
+		{ true, 1, 2000 },
+		{ false, 32, 4000 },
+		{ true, 32, 4000 },
+	};
+	char out[256];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail("/dev/kmsg", errno);
+	if (kmsg(fd, role, "") || kmsg(fd, role, ""))
+		return 1;
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		rng_state = i + 1;
+		if (kmsg(fd, role, "") ||
+		    bench(dev, runs[i].write, runs[i].qd, runs[i].count, out,
+			  sizeof(out)) ||
+		    kmsg(fd, role, "") || kmsg(fd, role, out))
+			return 1;
+		puts(out);
+	}
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char out[256];
+
+	if (argc == 4 && !strcmp(argv[1], "--suite"))
+		return suite(argv[2], argv[3]);
+	if (argc < 5 || argc > 6 ||
+	    (strcmp(argv[2], "read") && strcmp(argv[2], "write"))) {
+		fprintf(stderr,
+			"usage: iobench DEV read|write QD COUNT [SEED]\n"
+			"       iobench --suite ROLE DEV\n"
+			"  4 KiB random I/O, O_DIRECT, Linux AIO at queue depth "
+			"QD (1..%d);\n  --suite: make bench's four runs, marked "
+			"in the kernel log\n",
+			QD_MAX);
+		return 2;
+	}
+	rng_state = argc == 6 ? strtoull(argv[5], NULL, 0) : 1;
+	if (bench(argv[1], !strcmp(argv[2], "write"), strtoul(argv[3], NULL, 0),
+		  strtoull(argv[4], NULL, 0), out, sizeof(out)))
+		return 1;
+	puts(out);
 	return 0;
 }

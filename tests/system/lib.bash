@@ -52,6 +52,47 @@ expect_order() {
 	ok "$desc"
 }
 
+# expect_disk_io MODEL: the guest's virtio-scsi disk, served by vhost-scsi
+# in the companion, carried the guest's workload (tests/guest-io/guest.sh)
+# with every byte verified, and the backstore the companion holds
+# afterwards has the checksum the guest computed over its disk.
+expect_disk_io() {
+	local m=$1 g='^\[guest\] \[ *[0-9.]+\] keel-payload: guest' c='^\[companion\] \[ *[0-9.]+\] keeld:'
+	expect "$m: keel shows the guest a virtio-scsi device" \
+		'^guest: virtio-scsi at 00:01\.0 \(1af4:1048\), 1 request queue\(s\) of 128'
+	expect "$m: guest sees sda, 64 MiB, vendor LIO-ORG" \
+		"$g disk sda: 131072 sectors \\(64 MiB\\), vendor LIO-ORG, model FILEIO, on virtio"
+	expect "$m: keeld maps guest RAM through device-dax" "$c guest RAM 0x[0-9a-f]+-0x[0-9a-f]+: /dev/dax0\\.0"
+	expect "$m: pattern written at 64 KiB, verified at 4 KiB" \
+		"$g pattern: diskcheck: verify /dev/sda seed [0-9]+ bs 4096: 67108864 bytes, 0 bad sectors, 0 I/O errors"
+	expect "$m: pattern written at 1 MiB, verified at 64 KiB" \
+		"$g pattern: diskcheck: verify /dev/sda seed [0-9]+ bs 65536: 67108864 bytes, 0 bad sectors, 0 I/O errors"
+	expect "$m: every pattern pass verified" "$g pattern: PASS"
+	expect "$m: ext4 files verified after a remount" "$g fs: 4 files verified"
+	local gsum csum
+	gsum=$(sed -n 's/.*keel-payload: guest disk md5 \([0-9a-f]*\) .*/\1/p' "$LOG")
+	csum=$(sed -n 's/.*keel-payload: companion backstore md5 \([0-9a-f]*\)$/\1/p' "$LOG")
+	if [ -n "$gsum" ] && [ "$gsum" = "$csum" ]; then
+		ok "$m: the companion's backstore has the guest's checksum"
+	else
+		not_ok "$m: the companion's backstore has the guest's checksum" "guest ${gsum:-none}, companion ${csum:-none}"
+	fi
+	expect_order "$m: rebind: set_endpoint, clear_endpoint, set_endpoint" \
+		"$c vhost: set_endpoint wwpn=" "$g rebind: virtio0 unbound" \
+		"$c vhost: clear_endpoint wwpn=" "$c vhost: set_endpoint wwpn=" "$g rebind: .*PASS"
+	expect "$m: data verified after the rebind" "$g rebind: PASS"
+	# the unbind itself takes sda away: reads queued behind it end with
+	# "device offline error", never with an error from the target
+	expect_not "$m: no I/O error, no target error in the guest" \
+		'^\[guest\] \[ *[0-9.]+\] (.*I/O error, dev |Buffer I/O error|.*critical (target|medium) error|.*BAD_TARGET)'
+	expect_not "$m: no vhost or keeld step failed" "$c .*(failed|error)"
+	expect "$m: the whole workload passed" "$g io: PASS"
+	expect "$m: completions reach the guest as interrupts, none dropped" \
+		'^stats: disk: [1-9][0-9]* kicks, ([1-9][0-9]*) completions raised \(0 refused\), \1 MSI-X delivered, 0 pending, 0 lost, 0 dropped, 0 IPIs failed'
+	expect_not "$m: completions cost the guest no exit" '^stats: guest: +EXTERNAL_INTERRUPT'
+	expect "$m: every device request answered" '^stats: disk: companion requests acked [1-9][0-9]*, failed 0, stale 0'
+}
+
 # the payload modules, as QEMU's Multiboot1 loader takes them
 payload_modules() {
 	echo "$PAYLOAD/vmlinux companion.vmlinux $PAYLOAD/companion.cpio companion.cpio" \

@@ -8,6 +8,8 @@
 #
 # keel.test=keeld-restart (kernel command line): keeld is stopped with
 # SIGTERM and started again while the guest's I/O runs.
+# keel.test=bench: once the guest has stopped, make bench's runs on a
+# loopback LUN (tcm_loop) of the same LIO backstore, here in the companion.
 say() { echo "keel-payload: $*" >/dev/kmsg; }
 to_kmsg() { while read -r line; do echo "$line" >/dev/kmsg; done; }
 
@@ -62,5 +64,31 @@ say "companion: keeld exited"
 
 path=$(/sbin/keeld status 2>/dev/null | sed -n 's/^keeld: disk fileio //p')
 if [ -n "$path" ] && [ -f "$path" ]; then
-	say "companion backstore sha256 $(sha256sum "$path" | cut -d' ' -f1)"
+	say "companion backstore md5 $(md5sum "$path" | cut -d' ' -f1)"
+fi
+
+# the guest's backstore, seen by this kernel through LIO's loopback fabric
+if [ "$test" = bench ]; then
+	C=/sys/kernel/config/target
+	L=$C/loopback/naa.5001405abcdef0aa/tpgt_1
+	modprobe tcm_loop && mkdir -p $L/lun/lun_0 &&
+		echo naa.5001405abcdef0ab >$L/nexus &&
+		ln -s $C/core/fileio_0/disk0 $L/lun/lun_0/port0 ||
+		say "companion: loopback LUN not set up"
+	i=0 dev=
+	while [ -z "$dev" ] && [ $i -lt 30 ]; do
+		for b in /sys/block/sd*; do
+			v=
+			read -r v <"$b/device/vendor" 2>/dev/null
+			[ "$v" = LIO-ORG ] && dev=/dev/${b##*/}
+		done
+		[ -n "$dev" ] || sleep 1
+		i=$((i + 1))
+	done
+	if [ -n "$dev" ]; then
+		/sbin/iobench --suite companion "$dev" >/dev/null ||
+			say "companion: iobench failed"
+	else
+		say "companion: no loopback disk of the backstore"
+	fi
 fi
