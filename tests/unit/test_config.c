@@ -191,7 +191,8 @@ static void test_default_values(void **state)
 	assert_string_equal(cfg.guest.kernel, "guest.vmlinux");
 	assert_string_equal(cfg.guest.initrd, "guest.cpio");
 	assert_string_equal(cfg.guest.cmdline,
-			    "console=ttyS0,115200 keel.role=guest");
+			    "console=ttyS0,115200 printk.devkmsg=on "
+			    "keel.role=guest");
 	assert_int_equal(cfg.disk.queues, 1);
 	assert_int_equal(cfg.disk.queue_size, 128);
 	assert_string_equal(cfg.disk.wwpn, "naa.5001405abcdef001");
@@ -253,11 +254,12 @@ static void test_print_default(void **state)
 			    "initrd companion.cpio, "
 			    "cmdline \"console=ttyS0,115200 "
 			    "earlyprintk=serial,ttyS0,115200 "
-			    "keel.role=companion\"");
+			    "printk.devkmsg=on keel.role=companion\"");
 	assert_string_equal(out.text[2],
 			    "config: guest: cpus 1, memory 256 MiB, "
 			    "kernel guest.vmlinux, initrd guest.cpio, "
-			    "cmdline \"console=ttyS0,115200 keel.role=guest\"");
+			    "cmdline \"console=ttyS0,115200 printk.devkmsg=on "
+			    "keel.role=guest\"");
 	assert_string_equal(out.text[3],
 			    "config: guest virtio-scsi: "
 			    "1 request queue(s) of 128, "
