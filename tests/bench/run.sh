@@ -67,9 +67,9 @@ paste -d' ' "$out.guest.runs" "$out.companion.runs" | awk -v gm="$(tr '\n' ' ' <
 		printf "bench: %-5s qd %-2s: guest %6d IOPS (%.2f ms), companion %6d IOPS (%.2f ms), guest/companion %.2f, guest exits per I/O %.2f\n",
 			$1, $2, $4, $5, $9, $10, $4 / $9, exits / $3
 	}'
-exits_per() { grep -E "^stats: guest:   $1 " "$log" | awk '{ print substr($8, 2) }'; }
+exits_per() { grep -E "^stats: guest:   $1 " "$log" | awk '{ print substr($8, 2) }' || true; }
 echo "bench: keel cycles per guest MMIO exit (virtio notify and registers): $(exits_per EPT_VIOLATION)"
 raised=$(sed -n 's/^stats: disk: [0-9]* kicks, \([0-9]*\) completions raised.*/\1/p' "$log")
-ext=$(grep -E '^stats: guest:   EXTERNAL_INTERRUPT ' "$log" | awk '{ print $3 }')
+ext=$(grep -E '^stats: guest:   EXTERNAL_INTERRUPT ' "$log" | awk '{ print $3 }' || true)
 echo "bench: completions: ${raised:-?} raised by the companion, each an IPI to the guest CPU; guest exits they caused: ${ext:-0} (external-interrupt exiting is off)"
 grep -E '^stats: disk: ' "$log" | sed 's/^stats:/bench:/'
