@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs keel's tests and ends with one line "N passed, N failed".
-#   tests/run.sh unit|system|all BUILD
-# Unit tests are cmocka programs (TAP output); system tests are the scripts
-# in tests/system/, which print TAP lines too. Everything a test prints is
+#   tests/run.sh unit|fuzz|system|all BUILD
+# Unit tests are cmocka programs (TAP output); fuzz targets are libFuzzer
+# programs, one TAP line each; system tests are the scripts in
+# tests/system/, which print TAP lines too. Everything a test prints is
 # kept in BUILD/test-logs/.
 set -uo pipefail
 
@@ -43,6 +44,33 @@ run_unit() {
 	done
 }
 
+# each libFuzzer target BUILD/fuzz/fuzz_NAME for FUZZ_SECONDS (default 60)
+# on a copy of its seed corpus tests/fuzz/corpus/NAME/, so that the
+# repository's stays as committed; a crash leaves its input in
+# BUILD/fuzz/NAME/crashes/
+run_fuzz() {
+	local f name work log status secs=${FUZZ_SECONDS:-60}
+	for f in "$build"/fuzz/fuzz_*; do
+		name=${f##*/fuzz_}
+		work=$build/fuzz/$name
+		log=$logs/fuzz_$name.log
+		rm -rf "$work"
+		mkdir -p "$work/corpus" "$work/crashes"
+		cp tests/fuzz/corpus/"$name"/* "$work/corpus/"
+		"$f" -max_total_time="$secs" -timeout=5 -print_final_stats=1 \
+			-artifact_prefix="$work/crashes/" "$work/corpus" >"$log" 2>&1
+		status=$?
+		if [ "$status" -eq 0 ]; then
+			echo "ok - fuzz_$name: $secs s, $(sed -n 's/^stat::number_of_executed_units: //p' "$log") runs" \
+				"($(sed -n "s/^stat::average_exec_per_sec: *//p" "$log")/s)," \
+				"corpus $(find tests/fuzz/corpus/"$name" -type f | wc -l) -> $(find "$work/corpus" -type f | wc -l) inputs, no crash" >>"$log"
+		else
+			echo "not ok - fuzz_$name: exit status $status, input in $work/crashes/" >>"$log"
+		fi
+		tally "fuzz/$name" "$status" "$log"
+	done
+}
+
 run_system() {
 	local s name pids=() names=()
 	# Bochs runs take minutes: start them in the background, one per core
@@ -62,9 +90,10 @@ run_system() {
 
 case $what in
 unit) run_unit ;;
+fuzz) run_fuzz ;;
 system) run_system ;;
-all) run_unit; run_system ;;
-*) echo "usage: tests/run.sh unit|system|all BUILD" >&2; exit 2 ;;
+all) run_unit; run_fuzz; run_system ;;
+*) echo "usage: tests/run.sh unit|fuzz|system|all BUILD" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed"

@@ -10,6 +10,7 @@ PACKAGES=(
 	grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
 	bochs bochsbios vgabios qemu-system-x86 ovmf
 	busybox-static kmod
+	clang-14 libclang-rt-14-dev
 	gcc-12 libelf1 libssl3
 )
 
