@@ -172,3 +172,53 @@ void uart_emul_write(struct uart_emul *u, unsigned int reg, uint8_t val)
 		break;
 	}
 }
+
+void uart_emul_save(const struct uart_emul *u, struct uart_emul_state *st)
+{
+	*st = (struct uart_emul_state){
+		.dll = u->dll,
+		.dlm = u->dlm,
+		.ier = u->ier,
+		.lcr = u->lcr,
+		.mcr = u->mcr,
+		.scr = u->scr,
+		.fifo_enabled = u->fifo_enabled,
+		.thre_reported = u->thre_reported,
+	};
+}
+
+static const char *load_refusal(const struct uart_emul_state *st)
+{
+	if (st->ier & ~IER_MASK)
+		return "uart: IER sets reserved bits (7:4)";
+	if (st->mcr & ~MCR_MASK)
+		return "uart: MCR sets reserved bits (7:5)";
+	if (st->fifo_enabled > 1)
+		return "uart: fifo_enabled is neither 0 nor 1";
+	if (st->thre_reported > 1)
+		return "uart: thre_reported is neither 0 nor 1";
+	return NULL;
+}
+
+int uart_emul_load(struct uart_emul *u, const struct uart_emul_state *st,
+		   char *err, size_t errlen)
+{
+	const char *why = load_refusal(st);
+
+	if (why) {
+		if (errlen) {
+			strncpy(err, why, errlen - 1);
+			err[errlen - 1] = '\0';
+		}
+		return -1;
+	}
+	u->dll = st->dll;
+	u->dlm = st->dlm;
+	u->ier = st->ier;
+	u->lcr = st->lcr;
+	u->mcr = st->mcr;
+	u->scr = st->scr;
+	u->fifo_enabled = st->fifo_enabled;
+	u->thre_reported = st->thre_reported;
+	return 0;
+}

@@ -45,4 +45,26 @@ void uart_emul_write(struct uart_emul *u, unsigned int reg, uint8_t val);
 /* emits the partial line, if any */
 void uart_emul_flush(struct uart_emul *u);
 
+/*
+ * The registers a handoff carries, in a fixed layout; not the partial
+ * output line, which is keel's relay.
+ */
+struct uart_emul_state {
+	uint8_t dll, dlm, ier, lcr, mcr, scr;
+	uint8_t fifo_enabled; /* 0 or 1 */
+	uint8_t thre_reported; /* 0 or 1: the one THRE report is spent */
+};
+
+_Static_assert(sizeof(struct uart_emul_state) == 8,
+	       "struct uart_emul_state: the handoff's layout");
+
+void uart_emul_save(const struct uart_emul *u, struct uart_emul_state *st);
+/*
+ * 0, or -1 with u unchanged and one sentence in err (errlen bytes with its
+ * NUL) for a register the partition could not have written: reserved IER
+ * or MCR bits, a flag other than 0 or 1. The line buffer stays as it is.
+ */
+int uart_emul_load(struct uart_emul *u, const struct uart_emul_state *st,
+		   char *err, size_t errlen);
+
 #endif

@@ -15,6 +15,7 @@
 #define PBA_SIZE 8
 #define DEVICE_TYPE_MAX 0x3F /* PCI device IDs end at 0x107F */
 #define DEVICE_FEATURES_MASK 0xFFFFFFull /* device-type bits are 0..23 */
+#define BAR_MEM_ADDR_MASK 0xFFFFFFF0u /* below: a memory BAR's type bits */
 
 /* x86 MSI address and data (Intel SDM vol. 3, 11.11) */
 #define MSI_ADDR_BASE 0xFEE00000u
@@ -62,6 +63,14 @@ static bool setup_ok(const struct virtio_pci_setup *s)
 	       o->start && o->stop && o->kick && o->deliver;
 }
 
+static struct virtio_queue reset_queue(const struct virtio_pci_dev *dev)
+{
+	return (struct virtio_queue){
+		.size = dev->queue_max,
+		.msix_vector = VIRTIO_NO_VECTOR,
+	};
+}
+
 /* What the driver's reset (status 0) clears; the MSI-X table survives. */
 static void reset_state(struct virtio_pci_dev *dev)
 {
@@ -78,10 +87,7 @@ static void reset_state(struct virtio_pci_dev *dev)
 	dev->started = false;
 	dev->reset_pending = false;
 	for (q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
-		dev->queue[q] = (struct virtio_queue){
-			.size = dev->queue_max,
-			.msix_vector = VIRTIO_NO_VECTOR,
-		};
+		dev->queue[q] = reset_queue(dev);
 	dev->pba = 0;
 }
 
@@ -151,8 +157,6 @@ static void build_cfg_space(struct virtio_pci_dev *dev,
 int virtio_pci_init(struct virtio_pci_dev *dev,
 		    const struct virtio_pci_setup *s)
 {
-	unsigned int v;
-
 	if (!setup_ok(s))
 		return -1;
 	memset(dev, 0, sizeof(*dev));
@@ -170,10 +174,21 @@ int virtio_pci_init(struct virtio_pci_dev *dev,
 		memcpy(dev->dev_cfg_wmask, s->dev_cfg_wmask, s->dev_cfg_len);
 	}
 	build_cfg_space(dev, s);
+	memcpy(dev->cfg_init, dev->cfg.bytes, sizeof(dev->cfg_init));
+	virtio_pci_drop(dev);
+	return 0;
+}
+
+void virtio_pci_drop(struct virtio_pci_dev *dev)
+{
+	unsigned int v;
+
+	memcpy(dev->cfg.bytes, dev->cfg_init, sizeof(dev->cfg.bytes));
+	memset(dev->msix, 0, sizeof(dev->msix));
 	for (v = 0; v < dev->msix_size; v++)
 		dev->msix[v][MSIX_VEC_CTRL] = VIRTIO_PCI_MSIX_VEC_MASKED;
+	memset(&dev->stats, 0, sizeof(dev->stats));
 	reset_state(dev);
-	return 0;
 }
 
 /* ---- MSI-X ---- */
@@ -185,16 +200,27 @@ static uint16_t msix_ctrl(const struct virtio_pci_dev *dev)
 }
 
 /* whether the function may send messages at all */
+static bool msix_live(uint16_t ctrl, uint16_t command)
+{
+	return (ctrl & VIRTIO_PCI_MSIX_CTRL_ENABLE) &&
+	       (command & PCI_CMD_MASTER);
+}
+
+static bool entry_masked(uint16_t ctrl, const uint32_t *entry)
+{
+	return (ctrl & VIRTIO_PCI_MSIX_CTRL_MASKALL) ||
+	       (entry[MSIX_VEC_CTRL] & VIRTIO_PCI_MSIX_VEC_MASKED);
+}
+
 static bool msix_on(const struct virtio_pci_dev *dev)
 {
-	return (msix_ctrl(dev) & VIRTIO_PCI_MSIX_CTRL_ENABLE) &&
-	       (pci_cfg_read(&dev->cfg, PCI_CFG_COMMAND, 2) & PCI_CMD_MASTER);
+	return msix_live(msix_ctrl(dev),
+			 (uint16_t)pci_cfg_read(&dev->cfg, PCI_CFG_COMMAND, 2));
 }
 
 static bool msix_masked(const struct virtio_pci_dev *dev, unsigned int v)
 {
-	return (msix_ctrl(dev) & VIRTIO_PCI_MSIX_CTRL_MASKALL) ||
-	       (dev->msix[v][MSIX_VEC_CTRL] & VIRTIO_PCI_MSIX_VEC_MASKED);
+	return entry_masked(msix_ctrl(dev), dev->msix[v]);
 }
 
 /* fixed, edge, physical to the guest's own CPU, a device vector */
@@ -427,10 +453,15 @@ static int common_read(struct virtio_pci_dev *dev, uint64_t off,
 	return 0;
 }
 
+static bool vector_ok(const struct virtio_pci_dev *dev, uint32_t v)
+{
+	return v == VIRTIO_NO_VECTOR || v < dev->msix_size;
+}
+
 /* the spec's answer to a vector the table does not have: NO_VECTOR */
 static uint16_t checked_vector(struct virtio_pci_dev *dev, uint32_t v)
 {
-	if (v != VIRTIO_NO_VECTOR && v >= dev->msix_size) {
+	if (!vector_ok(dev, v)) {
 		dev->stats.bad_vector++;
 		return VIRTIO_NO_VECTOR;
 	}
@@ -469,6 +500,11 @@ static bool rings_ok(const struct virtio_pci_dev *dev,
 	       ring_ok(dev, q->used, 6 + 8 * n, 4);
 }
 
+static bool queue_size_ok(const struct virtio_pci_dev *dev, uint32_t size)
+{
+	return power_of_two(size) && size <= dev->queue_max;
+}
+
 static int enable_queue(struct virtio_pci_dev *dev, struct virtio_queue *q,
 			uint32_t val)
 {
@@ -498,7 +534,7 @@ static int queue_write(struct virtio_pci_dev *dev, uint64_t off, uint32_t val)
 		return refuse(&dev->stats.queue_locked);
 	switch (off) {
 	case VIRTIO_PCI_COMMON_Q_SIZE:
-		if (!power_of_two(val) || val > dev->queue_max)
+		if (!queue_size_ok(dev, val))
 			return refuse(&dev->stats.bad_queue_size);
 		q->size = (uint16_t)val;
 		return 0;
@@ -524,25 +560,26 @@ static bool status_order_ok(uint8_t s)
 	       (s & VIRTIO_STATUS_FEATURES_OK);
 }
 
-static bool features_acceptable(const struct virtio_pci_dev *dev)
+static bool features_acceptable(const struct virtio_pci_dev *dev,
+				uint64_t driver_features)
 {
-	return !(dev->driver_features & ~dev->features) &&
-	       (dev->driver_features & VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	return !(driver_features & ~dev->features) &&
+	       (driver_features & VIRTIO_BIT(VIRTIO_F_VERSION_1));
 }
 
-static void start(struct virtio_pci_dev *dev)
+void virtio_pci_start_info(const struct virtio_pci_dev *dev,
+			   struct virtio_start *s)
 {
-	struct virtio_start s;
 	unsigned int i;
 
-	memset(&s, 0, sizeof(s));
-	s.features = dev->driver_features;
+	memset(s, 0, sizeof(*s));
+	s->features = dev->driver_features;
 	for (i = 0; i < dev->num_queues; i++) {
 		const struct virtio_queue *q = &dev->queue[i];
 
 		if (!q->enabled)
 			continue;
-		s.queue[s.nr_queues++] = (struct virtio_start_queue){
+		s->queue[s->nr_queues++] = (struct virtio_start_queue){
 			.index = (uint16_t)i,
 			.size = q->size,
 			.msix_vector = q->msix_vector,
@@ -551,6 +588,13 @@ static void start(struct virtio_pci_dev *dev)
 			.used = q->used,
 		};
 	}
+}
+
+static void start(struct virtio_pci_dev *dev)
+{
+	struct virtio_start s;
+
+	virtio_pci_start_info(dev, &s);
 	dev->started = true;
 	dev->ops->start(dev->ctx, &s);
 }
@@ -584,7 +628,8 @@ static int write_status(struct virtio_pci_dev *dev, uint8_t val)
 	if ((dev->status & ~val) || (set & VIRTIO_STATUS_NEEDS_RESET) ||
 	    !status_order_ok(val))
 		return refuse(&dev->stats.bad_status);
-	if ((set & VIRTIO_STATUS_FEATURES_OK) && !features_acceptable(dev))
+	if ((set & VIRTIO_STATUS_FEATURES_OK) &&
+	    !features_acceptable(dev, dev->driver_features))
 		return refuse(&dev->stats.bad_features);
 	dev->status = val;
 	if (set & VIRTIO_STATUS_DRIVER_OK)
@@ -635,6 +680,12 @@ static bool in_device_cfg(const struct virtio_pci_dev *dev, uint64_t off,
 	       off - VIRTIO_PCI_OFF_DEVICE + size <= dev->dev_cfg_len;
 }
 
+/* the driver writes whole bytes of the device configuration or none */
+static bool dev_cfg_writable(const struct virtio_pci_dev *dev, uint64_t i)
+{
+	return dev->dev_cfg_wmask[i] == 0xFF;
+}
+
 static int device_cfg_write(struct virtio_pci_dev *dev, uint64_t off,
 			    unsigned int size, uint32_t val)
 {
@@ -642,7 +693,7 @@ static int device_cfg_write(struct virtio_pci_dev *dev, uint64_t off,
 
 	off -= VIRTIO_PCI_OFF_DEVICE;
 	for (i = 0; i < size; i++)
-		if (dev->dev_cfg_wmask[off + i] != 0xFF)
+		if (!dev_cfg_writable(dev, off + i))
 			return refuse(&dev->stats.ro_write);
 	if (dev->reset_pending)
 		return refuse(&dev->stats.busy);
@@ -830,4 +881,381 @@ void virtio_pci_needs_reset(struct virtio_pci_dev *dev)
 		virtio_pci_raise(dev, dev->config_vector);
 	else
 		dev->isr |= VIRTIO_ISR_CONFIG;
+}
+
+/* ---- handoff ---- */
+
+static void save_queue(const struct virtio_queue *q,
+		       struct virtio_pci_state_queue *sq)
+{
+	*sq = (struct virtio_pci_state_queue){
+		.size = q->size,
+		.msix_vector = q->msix_vector,
+		.last_avail = q->last_avail,
+		.enabled = q->enabled,
+		.desc = q->desc,
+		.avail = q->avail,
+		.used = q->used,
+	};
+}
+
+static struct virtio_queue load_queue(const struct virtio_pci_state_queue *sq)
+{
+	return (struct virtio_queue){
+		.size = sq->size,
+		.msix_vector = sq->msix_vector,
+		.last_avail = sq->last_avail,
+		.enabled = sq->enabled,
+		.desc = sq->desc,
+		.avail = sq->avail,
+		.used = sq->used,
+	};
+}
+
+void virtio_pci_save(const struct virtio_pci_dev *dev,
+		     struct virtio_pci_state *st)
+{
+	unsigned int q;
+
+	memcpy(st->cfg, dev->cfg.bytes, sizeof(st->cfg));
+	memcpy(st->dev_cfg, dev->dev_cfg, sizeof(st->dev_cfg));
+	st->dfselect = dev->dfselect;
+	st->gfselect = dev->gfselect;
+	st->driver_features = dev->driver_features;
+	st->config_vector = dev->config_vector;
+	st->status = dev->status;
+	st->isr = dev->isr;
+	st->queue_sel = dev->queue_sel;
+	st->started = dev->started;
+	st->reset_pending = dev->reset_pending;
+	for (q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
+		save_queue(&dev->queue[q], &st->queue[q]);
+	memcpy(st->msix, dev->msix, sizeof(st->msix));
+	st->pba = dev->pba;
+}
+
+static void apply(struct virtio_pci_dev *dev, const struct virtio_pci_state *st)
+{
+	unsigned int q;
+
+	memcpy(dev->cfg.bytes, st->cfg, sizeof(dev->cfg.bytes));
+	memcpy(dev->dev_cfg, st->dev_cfg, sizeof(dev->dev_cfg));
+	dev->dfselect = st->dfselect;
+	dev->gfselect = st->gfselect;
+	dev->driver_features = st->driver_features;
+	dev->config_vector = st->config_vector;
+	dev->status = st->status;
+	dev->isr = st->isr;
+	dev->queue_sel = st->queue_sel;
+	dev->started = st->started;
+	dev->reset_pending = st->reset_pending;
+	for (q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
+		dev->queue[q] = load_queue(&st->queue[q]);
+	memcpy(dev->msix, st->msix, sizeof(dev->msix));
+	dev->pba = st->pba;
+}
+
+struct load {
+	const struct virtio_pci_dev *dev;
+	const struct virtio_pci_state *st;
+	char *err;
+	size_t errlen;
+};
+
+struct msg {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+static void msg_putc(struct msg *m, char c)
+{
+	if (m->len + 1 < m->size)
+		m->buf[m->len++] = c;
+}
+
+static void msg_num(struct msg *m, uint64_t v, unsigned int base)
+{
+	char digits[20]; /* 2^64 has 20 decimal digits */
+	unsigned int n = 0;
+
+	if (base == 16) {
+		msg_putc(m, '0');
+		msg_putc(m, 'x');
+	}
+	do {
+		digits[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (n)
+		msg_putc(m, digits[--n]);
+}
+
+/*
+ * "virtio: " and fmt, whose %u and %x take the next of args in decimal and
+ * in hexadecimal: the model has <string.h> only. Returns -1.
+ */
+static int load_refuse(const struct load *l, const char *fmt,
+		       const uint64_t *args)
+{
+	struct msg m = { l->err, l->errlen, 0 };
+	const char *prefix = "virtio: ";
+
+	while (*prefix)
+		msg_putc(&m, *prefix++);
+	for (; *fmt; fmt++) {
+		if (fmt[0] == '%' && (fmt[1] == 'u' || fmt[1] == 'x')) {
+			fmt++;
+			msg_num(&m, *args++, *fmt == 'x' ? 16 : 10);
+		} else {
+			msg_putc(&m, *fmt);
+		}
+	}
+	if (m.size)
+		m.buf[m.len] = '\0';
+	return -1;
+}
+
+#define REFUSE(l, fmt, ...) \
+	load_refuse(l, fmt, (const uint64_t[]){ __VA_ARGS__ })
+
+static uint32_t le_bytes(const uint8_t *p, unsigned int size)
+{
+	uint32_t v = 0;
+
+	while (size--)
+		v = v << 8 | p[size];
+	return v;
+}
+
+/*
+ * The byte check below refuses a misaligned BAR too (the write mask keeps
+ * the bits under its size): this says so in the BAR's words.
+ */
+static int check_bars(const struct load *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCI_CFG_NR_BARS; i++) {
+		uint64_t size = l->dev->cfg.bar[i].size;
+		uint32_t addr = le_bytes(l->st->cfg + PCI_CFG_BAR0 + 4 * i, 4) &
+				BAR_MEM_ADDR_MASK;
+
+		if (size && (addr & (size - 1)))
+			return REFUSE(l,
+				      "BAR%u: address %x is not aligned to its "
+				      "size %x",
+				      i, addr, size);
+	}
+	return 0;
+}
+
+static int check_cfg_space(const struct load *l)
+{
+	const struct virtio_pci_dev *dev = l->dev;
+	unsigned int i;
+
+	if (check_bars(l))
+		return -1;
+	for (i = 0; i < PCI_CFG_SIZE; i++) {
+		uint8_t ro =
+			(l->st->cfg[i] ^ dev->cfg_init[i]) & ~dev->cfg.wmask[i];
+
+		if (ro)
+			return REFUSE(l,
+				      "configuration space byte %x: %x changes "
+				      "read-only bits %x",
+				      i, l->st->cfg[i], ro);
+	}
+	return 0;
+}
+
+static int check_dev_cfg(const struct load *l)
+{
+	const struct virtio_pci_dev *dev = l->dev;
+	unsigned int i;
+
+	for (i = 0; i < VIRTIO_PCI_DEV_CFG_MAX; i++)
+		if (!dev_cfg_writable(dev, i) &&
+		    l->st->dev_cfg[i] != dev->dev_cfg_init[i])
+			return REFUSE(
+				l,
+				"device configuration byte %u: %x differs "
+				"from the read-only %x",
+				i, l->st->dev_cfg[i], dev->dev_cfg_init[i]);
+	return 0;
+}
+
+/*
+ * DRIVER_OK starts the device; a reset of a started device leaves the
+ * status as it was until the backend has stopped.
+ */
+static int check_status(const struct load *l)
+{
+	const struct virtio_pci_state *st = l->st;
+	bool driver_ok = st->status & VIRTIO_STATUS_DRIVER_OK;
+
+	if (!status_order_ok(st->status))
+		return REFUSE(l,
+			      "status %x sets a bit without the one before it "
+			      "(ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK)",
+			      st->status);
+	if ((st->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !features_acceptable(l->dev, st->driver_features))
+		return REFUSE(l,
+			      "driver features %x with FEATURES_OK: not among "
+			      "the offered %x or without VERSION_1",
+			      st->driver_features, l->dev->features);
+	if (st->started > 1 || st->reset_pending > 1)
+		return REFUSE(l,
+			      "started %u and reset_pending %u must each be 0 "
+			      "or 1",
+			      st->started, st->reset_pending);
+	if (st->started && st->reset_pending)
+		return REFUSE(l,
+			      "status %x: started and reset_pending both set",
+			      st->status);
+	if (driver_ok != (st->started || st->reset_pending))
+		return REFUSE(l,
+			      driver_ok ? "status %x has DRIVER_OK, but the "
+					  "device is neither started nor "
+					  "resetting"
+					: "status %x lacks DRIVER_OK, but the "
+					  "device is started or resetting",
+			      st->status);
+	return 0;
+}
+
+/* only virtio_pci_needs_reset() sets ISR, and only a reset clears that */
+static int check_isr_and_vector(const struct load *l)
+{
+	const struct virtio_pci_state *st = l->st;
+
+	if (st->isr & ~VIRTIO_ISR_CONFIG)
+		return REFUSE(l, "isr %x: the device sets only bit %x", st->isr,
+			      VIRTIO_ISR_CONFIG);
+	if (st->isr && !(st->status & VIRTIO_STATUS_NEEDS_RESET))
+		return REFUSE(l,
+			      "isr %x without DEVICE_NEEDS_RESET in status %x",
+			      st->isr, st->status);
+	if (!vector_ok(l->dev, st->config_vector))
+		return REFUSE(l,
+			      "config vector %u is beyond the %u MSI-X entries",
+			      st->config_vector, l->dev->msix_size);
+	return 0;
+}
+
+static int check_absent_queue(const struct load *l, unsigned int i)
+{
+	struct virtio_queue q = reset_queue(l->dev);
+	struct virtio_pci_state_queue want;
+
+	save_queue(&q, &want);
+	if (memcmp(&want, &l->st->queue[i], sizeof(want)))
+		return REFUSE(
+			l,
+			"queue %u: beyond the device's %u queues, but not "
+			"as reset",
+			i, l->dev->num_queues);
+	return 0;
+}
+
+static int check_queue(const struct load *l, unsigned int i)
+{
+	const struct virtio_pci_state_queue *sq = &l->st->queue[i];
+	struct virtio_queue q = load_queue(sq);
+
+	if (i >= l->dev->num_queues)
+		return check_absent_queue(l, i);
+	if (sq->enabled > 1)
+		return REFUSE(l, "queue %u: enabled %u is not 0 or 1", i,
+			      sq->enabled);
+	if (sq->reserved)
+		return REFUSE(l, "queue %u: reserved %x is not 0", i,
+			      sq->reserved);
+	if (!queue_size_ok(l->dev, q.size))
+		return REFUSE(
+			l, "queue %u: size %u is not a power of two up to %u",
+			i, q.size, l->dev->queue_max);
+	if (!vector_ok(l->dev, q.msix_vector))
+		return REFUSE(l,
+			      "queue %u: vector %u is beyond the %u MSI-X "
+			      "entries",
+			      i, q.msix_vector, l->dev->msix_size);
+	if (q.enabled && !rings_ok(l->dev, &q))
+		return REFUSE(l,
+			      "queue %u: rings desc %x, avail %x, used %x are "
+			      "misaligned or outside guest RAM",
+			      i, q.desc, q.avail, q.used);
+	return 0;
+}
+
+static int check_msix_entry(const struct load *l, unsigned int v)
+{
+	static const uint32_t unused[VIRTIO_PCI_MSIX_ENTRY_SIZE / 4];
+	const uint32_t *e = l->st->msix[v];
+
+	if (v >= l->dev->msix_size) {
+		if (memcmp(e, unused, sizeof(unused)))
+			return REFUSE(l,
+				      "MSI-X entry %u: beyond the table's %u "
+				      "entries, but not 0",
+				      v, l->dev->msix_size);
+		return 0;
+	}
+	if (e[MSIX_VEC_CTRL] & ~VIRTIO_PCI_MSIX_VEC_MASKED)
+		return REFUSE(l,
+			      "MSI-X entry %u: vector control %x sets reserved "
+			      "bits",
+			      v, e[MSIX_VEC_CTRL]);
+	return 0;
+}
+
+/* msix_flush() leaves no message pending that could be sent */
+static int check_pba(const struct load *l)
+{
+	const struct virtio_pci_state *st = l->st;
+	unsigned int v, n = l->dev->msix_size;
+	uint16_t ctrl = (uint16_t)le_bytes(
+		st->cfg + l->dev->msix_cap + VIRTIO_PCI_MSIX_CTRL, 2);
+	uint16_t command = (uint16_t)le_bytes(st->cfg + PCI_CFG_COMMAND, 2);
+
+	if (st->pba >> n)
+		return REFUSE(l, "PBA %x has bits beyond the %u MSI-X entries",
+			      st->pba, n);
+	for (v = 0; v < n; v++)
+		if ((st->pba >> v & 1) && msix_live(ctrl, command) &&
+		    !entry_masked(ctrl, st->msix[v]))
+			return REFUSE(l,
+				      "PBA: vector %u is pending, yet unmasked "
+				      "with MSI-X and bus mastering on",
+				      v);
+	return 0;
+}
+
+static int check_state(const struct load *l)
+{
+	unsigned int i;
+
+	if (check_cfg_space(l) || check_dev_cfg(l) || check_status(l) ||
+	    check_isr_and_vector(l))
+		return -1;
+	for (i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+		if (check_queue(l, i))
+			return -1;
+	for (i = 0; i < VIRTIO_PCI_MSIX_MAX; i++)
+		if (check_msix_entry(l, i))
+			return -1;
+	return check_pba(l);
+}
+
+int virtio_pci_load(struct virtio_pci_dev *dev,
+		    const struct virtio_pci_state *st, char *err, size_t errlen)
+{
+	const struct load l = { dev, st, err, errlen };
+
+	if (check_state(&l))
+		return -1;
+	apply(dev, st);
+	return 0;
 }

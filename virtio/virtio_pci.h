@@ -23,6 +23,7 @@
 #define KEEL_VIRTIO_VIRTIO_PCI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch-x86_64/pci_cfg.h"
@@ -189,6 +190,7 @@ struct virtio_pci_stats {
 struct virtio_queue {
 	uint16_t size; /* the max at reset, then the driver's choice */
 	uint16_t msix_vector;
+	uint16_t last_avail; /* keel's, carried: see virtio_pci_state */
 	bool enabled;
 	uint64_t desc;
 	uint64_t avail;
@@ -212,6 +214,7 @@ struct virtio_pci_dev {
 	uint16_t dev_cfg_len;
 	uint8_t dev_cfg_init[VIRTIO_PCI_DEV_CFG_MAX];
 	uint8_t dev_cfg_wmask[VIRTIO_PCI_DEV_CFG_MAX];
+	uint8_t cfg_init[PCI_CFG_SIZE]; /* the configuration space at init */
 
 	/* what the driver changes; its reset clears all but the MSI-X table */
 	uint8_t dev_cfg[VIRTIO_PCI_DEV_CFG_MAX];
@@ -309,5 +312,83 @@ int virtio_pci_reset_done(struct virtio_pci_dev *dev);
  * configuration change (config vector; ISR bit 1 when MSI-X is off).
  */
 void virtio_pci_needs_reset(struct virtio_pci_dev *dev);
+
+/*
+ * What ops->start is handed (or would be): the negotiated features and
+ * every enabled queue. After virtio_pci_load() of a started device, keel
+ * re-posts the backend's start with it.
+ */
+void virtio_pci_start_info(const struct virtio_pci_dev *dev,
+			   struct virtio_start *s);
+
+/* ---- handoff: the device's state to another keel of the same build ---- */
+
+struct virtio_pci_state_queue {
+	uint16_t size;
+	uint16_t msix_vector;
+	/*
+	 * The backend's next avail index (vhost's GET_VRING_BASE), which keel
+	 * fills in after virtio_pci_save() and reads after a load: the model
+	 * only carries it (any value; 0 from a reset on).
+	 */
+	uint16_t last_avail;
+	uint8_t enabled; /* 0 or 1 */
+	uint8_t reserved; /* 0 */
+	uint64_t desc;
+	uint64_t avail;
+	uint64_t used;
+};
+
+/*
+ * Everything the driver can change and the device remembers, in a fixed
+ * layout: explicit widths, little-endian (x86-64's order), no pointers, no
+ * padding. The fields are the device's namesakes; queues beyond
+ * num_queues and MSI-X entries beyond msix_size hold what init left.
+ */
+struct virtio_pci_state {
+	uint8_t cfg[PCI_CFG_SIZE]; /* the whole configuration space */
+	uint8_t dev_cfg[VIRTIO_PCI_DEV_CFG_MAX];
+	uint32_t dfselect;
+	uint32_t gfselect;
+	uint64_t driver_features;
+	uint16_t config_vector;
+	uint8_t status;
+	uint8_t isr;
+	uint16_t queue_sel;
+	uint8_t started; /* 0 or 1 */
+	uint8_t reset_pending; /* 0 or 1 */
+	struct virtio_pci_state_queue queue[VIRTIO_PCI_MAX_QUEUES];
+	uint32_t msix[VIRTIO_PCI_MSIX_MAX][VIRTIO_PCI_MSIX_ENTRY_SIZE / 4];
+	uint64_t pba;
+};
+
+_Static_assert(sizeof(struct virtio_pci_state_queue) == 32,
+	       "struct virtio_pci_state_queue: the handoff's layout");
+_Static_assert(sizeof(struct virtio_pci_state) == 1232,
+	       "struct virtio_pci_state: the handoff's layout");
+
+/* Fills every byte of *st. */
+void virtio_pci_save(const struct virtio_pci_dev *dev,
+		     struct virtio_pci_state *st);
+
+/*
+ * Takes *st into dev, which virtio_pci_init() set up with the source's
+ * configuration (dev's earlier state does not matter). Every field is
+ * checked against what legal driver writes and keel's calls can reach;
+ * then 0, or -1 with dev unchanged and one sentence in err (errlen bytes
+ * with its NUL, truncated) naming the first field refused and its value.
+ * Statistics stay dev's own. No callback runs: for a started device keel
+ * restarts the backend itself (virtio_pci_start_info()); a device loaded
+ * with reset_pending waits for virtio_pci_reset_done() as before.
+ */
+int virtio_pci_load(struct virtio_pci_dev *dev,
+		    const struct virtio_pci_state *st, char *err,
+		    size_t errlen);
+
+/*
+ * Back to the state virtio_pci_init() left, statistics included (the
+ * guest left). No callback runs: stopping the backend is keel's.
+ */
+void virtio_pci_drop(struct virtio_pci_dev *dev);
 
 #endif

@@ -635,6 +635,161 @@ static void test_no_callback(void **state)
 	assert_int_equal(u.len, 0);
 }
 
+/* ---- handoff: save and load ---- */
+
+/* what the partition reads, with DLAB off and on; IIR, which reports, last */
+static void expect_same_view(struct uart_emul *a, struct uart_emul *b)
+{
+	uint8_t lcr = in(a, UART_LCR);
+	unsigned int dlab, reg;
+
+	for (dlab = 0; dlab <= UART_LCR_CONF_MODE_A;
+	     dlab += UART_LCR_CONF_MODE_A) {
+		out(a, UART_LCR, (lcr & ~UART_LCR_CONF_MODE_A) | dlab);
+		out(b, UART_LCR, (lcr & ~UART_LCR_CONF_MODE_A) | dlab);
+		for (reg = 0; reg < 8; reg++)
+			if (reg != UART_IIR)
+				assert_int_equal(in(a, reg), in(b, reg));
+	}
+	out(a, UART_LCR, lcr);
+	out(b, UART_LCR, lcr);
+	assert_int_equal(in(a, UART_IIR), in(b, UART_IIR));
+	assert_int_equal(in(a, UART_IIR), in(b, UART_IIR));
+}
+
+/* a console that ran: divisor, 8N1, FIFO, THRE spent, modem lines, scratch */
+static void program(struct uart_emul *u)
+{
+	set_divisor(u, 0x0103);
+	out(u, UART_FCR, UART_FCR_ENABLE_FIFO);
+	out(u, UART_IER, UART_IER_THRI);
+	assert_int_equal(in(u, UART_IIR), 0xC2);
+	out(u, UART_IER, 0x05);
+	out(u, UART_MCR, UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2);
+	out(u, UART_SCR, 0x5A);
+}
+
+static void test_state_round_trip(void **state)
+{
+	(void)state;
+	struct capture c = { 0 };
+	struct uart_emul a, b;
+	struct uart_emul_state st, again;
+	char err[64] = "";
+
+	uart_emul_init(&a, emit, NULL);
+	program(&a);
+	uart_emul_save(&a, &st);
+	uart_emul_init(&b, emit, &c);
+	puts_uart(&b, "partial");
+	assert_int_equal(uart_emul_load(&b, &st, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	uart_emul_save(&b, &again);
+	assert_memory_equal(&st, &again, sizeof(st));
+	expect_same_view(&a, &b);
+	/* the line being relayed is keel's, not the state's */
+	uart_emul_flush(&b);
+	assert_int_equal(c.count, 1);
+	assert_string_equal(c.line[0], "partial");
+}
+
+/* a THRE report not yet made travels too: Linux's test sees it once */
+static void test_state_thre_unspent(void **state)
+{
+	(void)state;
+	struct uart_emul a, b;
+	struct uart_emul_state st;
+
+	uart_emul_init(&a, emit, NULL);
+	out(&a, UART_IER, UART_IER_THRI);
+	uart_emul_save(&a, &st);
+	uart_emul_init(&b, emit, NULL);
+	assert_int_equal(uart_emul_load(&b, &st, NULL, 0), 0);
+	assert_int_equal(in(&b, UART_IIR), 0x02);
+	assert_int_equal(in(&b, UART_IIR), 0x01);
+}
+
+static void test_state_refusals(void **state)
+{
+	static const struct {
+		size_t off;
+		uint8_t val;
+		const char *msg;
+	} bad[] = {
+		{ offsetof(struct uart_emul_state, ier), 0x10,
+		  "uart: IER sets reserved bits (7:4)" },
+		{ offsetof(struct uart_emul_state, ier), 0x8F,
+		  "uart: IER sets reserved bits (7:4)" },
+		{ offsetof(struct uart_emul_state, mcr), 0x20,
+		  "uart: MCR sets reserved bits (7:5)" },
+		{ offsetof(struct uart_emul_state, fifo_enabled), 2,
+		  "uart: fifo_enabled is neither 0 nor 1" },
+		{ offsetof(struct uart_emul_state, thre_reported), 0xFF,
+		  "uart: thre_reported is neither 0 nor 1" },
+	};
+	struct uart_emul u, before;
+	struct uart_emul_state good, st;
+	char err[64];
+	unsigned int i;
+
+	(void)state;
+	uart_emul_init(&u, emit, NULL);
+	program(&u);
+	uart_emul_save(&u, &good);
+	uart_emul_init(&u, emit, NULL);
+	puts_uart(&u, "x");
+	before = u;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st = good;
+		((uint8_t *)&st)[bad[i].off] = bad[i].val;
+		assert_int_equal(uart_emul_load(&u, &st, err, sizeof(err)), -1);
+		assert_string_equal(err, bad[i].msg);
+		assert_memory_equal(&before, &u, sizeof(u));
+	}
+	/* the message is cut to the buffer, or not written at all */
+	assert_int_equal(uart_emul_load(&u, &st, err, 6), -1);
+	assert_string_equal(err, "uart:");
+	assert_int_equal(uart_emul_load(&u, &st, NULL, 0), -1);
+	assert_memory_equal(&before, &u, sizeof(u));
+}
+
+/* every value of every byte: taken as it is, or refused with no change */
+static void test_state_every_byte_value(void **state)
+{
+	/* dll, dlm, ier, lcr, mcr, scr, fifo_enabled, thre_reported */
+	static const unsigned int takes[sizeof(struct uart_emul_state)] = {
+		256, 256, 16, 256, 32, 256, 2, 2,
+	};
+	struct uart_emul u, before;
+	struct uart_emul_state good, st, again;
+	char err[64];
+	unsigned int off, val, taken;
+
+	(void)state;
+	uart_emul_init(&u, emit, NULL);
+	program(&u);
+	uart_emul_save(&u, &good);
+	for (off = 0; off < sizeof(st); off++) {
+		taken = 0;
+		for (val = 0; val < 256; val++) {
+			st = good;
+			((uint8_t *)&st)[off] = (uint8_t)val;
+			uart_emul_init(&u, emit, NULL);
+			before = u;
+			err[0] = '\0';
+			if (uart_emul_load(&u, &st, err, sizeof(err))) {
+				assert_memory_equal(&before, &u, sizeof(u));
+				assert_true(strncmp(err, "uart: ", 6) == 0);
+				continue;
+			}
+			uart_emul_save(&u, &again);
+			assert_memory_equal(&st, &again, sizeof(st));
+			taken++;
+		}
+		assert_int_equal(taken, takes[off]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +809,10 @@ int main(void)
 		cmocka_unit_test(test_relay_control_bytes),
 		cmocka_unit_test(test_flush_emits_partial_line),
 		cmocka_unit_test(test_no_callback),
+		cmocka_unit_test(test_state_round_trip),
+		cmocka_unit_test(test_state_thre_unspent),
+		cmocka_unit_test(test_state_refusals),
+		cmocka_unit_test(test_state_every_byte_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

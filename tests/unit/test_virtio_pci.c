@@ -335,15 +335,21 @@ static void enable_queue(struct fx *f, unsigned int q)
 	common_wr(f, C(Q_ENABLE), 2, 1);
 }
 
+/* what precedes the queues: BARs, MSI-X, features, configuration vector 0 */
+static void prepare(struct fx *f)
+{
+	assign_bars(f);
+	msix_setup(f);
+	assert_int_equal(negotiate(f, OFFERED), STATUS_FEATURES);
+	common_wr(f, C(MSIX), 2, 0);
+}
+
 /* everything up to DRIVER_OK: queue q gets MSI-X vector q + 1 */
 static void bring_up(struct fx *f)
 {
 	unsigned int q;
 
-	assign_bars(f);
-	msix_setup(f);
-	assert_int_equal(negotiate(f, OFFERED), STATUS_FEATURES);
-	common_wr(f, C(MSIX), 2, 0);
+	prepare(f);
 	for (q = 0; q < NR_QUEUES; q++)
 		setup_queue(f, q, QSIZE, (uint16_t)(q + 1));
 	for (q = 0; q < NR_QUEUES; q++)
@@ -1678,6 +1684,418 @@ static void test_init_refuses(void **state)
 	assert_int_equal(dev.msix_size, VIRTIO_PCI_MAX_QUEUES + 1);
 }
 
+/* ---- handoff: save, load, start info, drop ---- */
+
+#define BASE(q) (0x100u + (q)) /* the ring bases keel adds to a save */
+
+/*
+ * A device as a running guest leaves it: BARs, MSI-X with vector 3 masked
+ * and pending, the writable header bytes and the PCI_CFG window set, a
+ * device configuration field written, queue 1 left disabled and queue 3
+ * smaller, selectors moved, DRIVER_OK.
+ */
+static void bring_up_live(struct fx *f)
+{
+	unsigned int q;
+
+	prepare(f);
+	for (q = 0; q < NR_QUEUES; q++)
+		setup_queue(f, q, q == 3 ? 32 : QSIZE, (uint16_t)(q + 1));
+	for (q = 0; q < NR_QUEUES; q++)
+		if (q != 1)
+			enable_queue(f, q);
+	common_wr(f, VIRTIO_PCI_OFF_DEVICE + VIRTIO_SCSI_CFG_CDB_SIZE, 4, 16);
+	add_status(f, VIRTIO_STATUS_DRIVER_OK);
+	cfg_wr(f, PCI_CFG_CACHE_LINE, 2, 0x4010);
+	cfg_wr(f, PCI_CFG_INT_LINE, 1, 11);
+	set_window(f, window_cap(f), VIRTIO_PCI_BAR, C(NUMQ), 2);
+	common_wr(f, C(DFSELECT), 4, 1);
+	common_wr(f, C(GFSELECT), 4, 1);
+	common_wr(f, C(Q_SELECT), 2, 2);
+	mmio_wr(f, msix_entry(3) + VIRTIO_PCI_MSIX_VEC_CTRL, 4, 1);
+	assert_int_equal(virtio_pci_raise(&f->dev, 3), VIRTIO_IRQ_PENDING);
+}
+
+/* what keel hands over: the model's state plus the backend's ring bases */
+static void save_live(struct fx *f, struct virtio_pci_state *st)
+{
+	unsigned int q;
+
+	fx_init(f);
+	bring_up_live(f);
+	virtio_pci_save(&f->dev, st);
+	for (q = 0; q < NR_QUEUES; q++)
+		st->queue[q].last_avail = (uint16_t)BASE(q);
+}
+
+static void expect_same_common(struct fx *a, struct fx *b)
+{
+	static const struct access regs[] = {
+		{ 4, C(DFSELECT), 4 },	{ 4, C(DF), 4 },
+		{ 4, C(GFSELECT), 4 },	{ 4, C(GF), 4 },
+		{ 4, C(MSIX), 2 },	{ 4, C(NUMQ), 2 },
+		{ 4, C(STATUS), 1 },	{ 4, C(CFGGENERATION), 1 },
+		{ 4, C(Q_SELECT), 2 },	{ 4, C(Q_SIZE), 2 },
+		{ 4, C(Q_MSIX), 2 },	{ 4, C(Q_ENABLE), 2 },
+		{ 4, C(Q_NOFF), 2 },	{ 4, C(Q_DESCLO), 4 },
+		{ 4, C(Q_DESCHI), 4 },	{ 4, C(Q_AVAILLO), 4 },
+		{ 4, C(Q_AVAILHI), 4 }, { 4, C(Q_USEDLO), 4 },
+		{ 4, C(Q_USEDHI), 4 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		assert_true(common_rd(a, regs[i].off, regs[i].size) ==
+			    common_rd(b, regs[i].off, regs[i].size));
+}
+
+/* every register a driver reads, through the bus and the BARs; ISR last */
+static void expect_same_registers(struct fx *a, struct fx *b)
+{
+	uint64_t sel = common_rd(a, C(Q_SELECT), 2);
+	unsigned int off, q;
+
+	for (off = 0; off < PCI_CFG_SIZE; off += 4)
+		assert_int_equal(cfg_rd(a, off, 4), cfg_rd(b, off, 4));
+	for (off = 0; off < VIRTIO_PCI_OFF_MSIX_PBA + 8; off += 4)
+		if (off < 16 * (NR_QUEUES + 1) ||
+		    off >= VIRTIO_PCI_OFF_MSIX_PBA)
+			assert_true(mmio_rd(a, BAR1_GPA + off, 4) ==
+				    mmio_rd(b, BAR1_GPA + off, 4));
+	for (off = 0; off < VIRTIO_SCSI_CFG_LEN; off += 4)
+		assert_true(common_rd(a, VIRTIO_PCI_OFF_DEVICE + off, 4) ==
+			    common_rd(b, VIRTIO_PCI_OFF_DEVICE + off, 4));
+	expect_same_common(a, b);
+	for (q = 0; q < NR_QUEUES; q++) {
+		common_wr(a, C(Q_SELECT), 2, q);
+		common_wr(b, C(Q_SELECT), 2, q);
+		expect_same_common(a, b);
+	}
+	common_wr(a, C(Q_SELECT), 2, sel);
+	common_wr(b, C(Q_SELECT), 2, sel);
+	assert_int_equal(common_rd(a, VIRTIO_PCI_OFF_ISR, 1),
+			 common_rd(b, VIRTIO_PCI_OFF_ISR, 1));
+}
+
+static void test_state_round_trip(void **state)
+{
+	struct virtio_pci_state st, again;
+	struct virtio_start s;
+	struct fx a, b;
+	char err[128] = "";
+	unsigned int q;
+
+	(void)state;
+	save_live(&a, &st);
+	fx_init(&b);
+	assert_int_equal(virtio_pci_load(&b.dev, &st, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	virtio_pci_save(&b.dev, &again);
+	assert_memory_equal(&st, &again, sizeof(st));
+	assert_int_equal(stats_sum(&b.dev.stats), 0);
+	assert_int_equal(
+		b.rec.starts + b.rec.stops + b.rec.kicks + b.rec.delivered, 0);
+	expect_same_registers(&a, &b);
+	/* what keel re-posts to the backend: what the source's got */
+	virtio_pci_start_info(&b.dev, &s);
+	assert_memory_equal(&s, &a.rec.start, sizeof(s));
+	for (q = 0; q < NR_QUEUES; q++)
+		assert_int_equal(b.dev.queue[q].last_avail, BASE(q));
+}
+
+static void test_state_loaded_behaviour(void **state)
+{
+	struct virtio_pci_state st;
+	struct fx a, b;
+
+	(void)state;
+	save_live(&a, &st);
+	fx_init(&b);
+	assert_int_equal(virtio_pci_load(&b.dev, &st, NULL, 0), 0);
+	/* notify of the loaded enabled queues, not of the disabled one */
+	notify(&b, 2, 2);
+	notify(&b, 0, 2);
+	assert_int_equal(b.rec.kicks, 2);
+	assert_int_equal(b.rec.last_kick, 0);
+	expect_refused(&b, VIRTIO_PCI_BAR, VIRTIO_PCI_OFF_NOTIFY + 4, 2, 1,
+		       &b.dev.stats.bad_notify);
+	/* MSI-X with the loaded table: vector 2 now, 3 at its unmask */
+	assert_int_equal(virtio_pci_raise(&b.dev, 2), VIRTIO_IRQ_DELIVERED);
+	assert_true(b.rec.addr == MSI_ADDR);
+	assert_int_equal(b.rec.data, VECTOR(2));
+	mmio_wr(&b, msix_entry(3) + VIRTIO_PCI_MSIX_VEC_CTRL, 4, 0);
+	assert_int_equal(b.rec.delivered, 2);
+	assert_int_equal(b.rec.data, VECTOR(3));
+	/* the driver's reset of the loaded, started device stops the backend */
+	common_wr(&b, C(STATUS), 1, 0);
+	assert_int_equal(b.rec.stops, 1);
+	assert_int_equal(common_rd(&b, C(STATUS), 1), STATUS_LIVE);
+	assert_int_equal(virtio_pci_reset_done(&b.dev), 0);
+	assert_int_equal(common_rd(&b, C(STATUS), 1), 0);
+	assert_int_equal(b.dev.queue[2].last_avail, 0);
+	assert_int_equal(b.rec.starts, 0);
+}
+
+/* a reset waiting for the backend, and DEVICE_NEEDS_RESET with its ISR */
+static void test_state_resetting(void **state)
+{
+	struct virtio_pci_state st;
+	struct fx a, b;
+
+	(void)state;
+	fx_init(&a);
+	bring_up(&a);
+	cfg_wr(&a, msix_ctrl_reg(&a), 2, 0);
+	virtio_pci_needs_reset(&a.dev);
+	common_wr(&a, C(STATUS), 1, 0);
+	assert_true(a.dev.reset_pending && a.dev.isr == VIRTIO_ISR_CONFIG);
+	virtio_pci_save(&a.dev, &st);
+	fx_init(&b);
+	assert_int_equal(virtio_pci_load(&b.dev, &st, NULL, 0), 0);
+	assert_int_equal(b.rec.stops, 0);
+	expect_refused(&b, VIRTIO_PCI_BAR, C(Q_SELECT), 2, 1,
+		       &b.dev.stats.busy);
+	assert_int_equal(common_rd(&b, VIRTIO_PCI_OFF_ISR, 1),
+			 VIRTIO_ISR_CONFIG);
+	assert_int_equal(common_rd(&b, C(STATUS), 1),
+			 STATUS_LIVE | VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(virtio_pci_reset_done(&b.dev), 0);
+	assert_int_equal(common_rd(&b, C(STATUS), 1), 0);
+}
+
+#define AT(field)                                 \
+	offsetof(struct virtio_pci_state, field), \
+		sizeof(((struct virtio_pci_state *)0)->field)
+#define AT_DWORD(cfg_off) offsetof(struct virtio_pci_state, cfg[cfg_off]), 4
+
+/* one field of the live state changed; msg NULL: a state still reachable */
+struct state_case {
+	size_t off;
+	size_t size;
+	uint64_t val;
+	const char *msg;
+};
+
+static const struct state_case state_cases[] = {
+	{ AT(cfg[0]), 0xF5,
+	  "virtio: configuration space byte 0x0: 0xf5 changes read-only bits "
+	  "0x1" },
+	{ AT(cfg[PCI_CFG_COMMAND]), 0x0E,
+	  "virtio: configuration space byte 0x4: 0xe changes read-only bits "
+	  "0x8" },
+	{ AT_DWORD(PCI_CFG_BAR0 + 4), BAR1_GPA | 0x800,
+	  "virtio: BAR1: address 0xfe004800 is not aligned to its size "
+	  "0x1000" },
+	{ AT_DWORD(PCI_CFG_BAR0 + 16), BAR4_GPA | 0x2004,
+	  "virtio: BAR4: address 0xfe002000 is not aligned to its size "
+	  "0x4000" },
+	{ AT_DWORD(PCI_CFG_BAR0 + 16), BAR4_GPA,
+	  "virtio: configuration space byte 0x20: 0x0 changes read-only bits "
+	  "0x4" },
+	{ AT(cfg[0x42]), NR_QUEUES + 1, /* MSI-X table size */
+	  "virtio: configuration space byte 0x42: 0x5 changes read-only bits "
+	  "0x1" },
+	{ AT(dev_cfg[VIRTIO_SCSI_CFG_NUM_QUEUES]), 3,
+	  "virtio: device configuration byte 0: 0x3 differs from the "
+	  "read-only 0x2" },
+	{ AT(status), 0x0D,
+	  "virtio: status 0xd sets a bit without the one before it "
+	  "(ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK)" },
+	{ AT(driver_features), OFFERED | 1,
+	  "virtio: driver features 0x130000001 with FEATURES_OK: not among "
+	  "the offered 0x130000000 or without VERSION_1" },
+	{ AT(driver_features), OFFERED & ~VIRTIO_BIT(VIRTIO_F_VERSION_1),
+	  "virtio: driver features 0x30000000 with FEATURES_OK: not among the "
+	  "offered 0x130000000 or without VERSION_1" },
+	{ AT(started), 2,
+	  "virtio: started 2 and reset_pending 0 must each be 0 or 1" },
+	{ AT(reset_pending), 1,
+	  "virtio: status 0xf: started and reset_pending both set" },
+	{ AT(started), 0,
+	  "virtio: status 0xf has DRIVER_OK, but the device is neither "
+	  "started nor resetting" },
+	{ AT(status), STATUS_FEATURES,
+	  "virtio: status 0xb lacks DRIVER_OK, but the device is started or "
+	  "resetting" },
+	{ AT(isr), VIRTIO_ISR_QUEUE,
+	  "virtio: isr 0x1: the device sets only bit 0x2" },
+	{ AT(isr), VIRTIO_ISR_CONFIG,
+	  "virtio: isr 0x2 without DEVICE_NEEDS_RESET in status 0xf" },
+	{ AT(config_vector), NR_QUEUES + 1,
+	  "virtio: config vector 5 is beyond the 5 MSI-X entries" },
+	{ AT(queue[2].size), 100,
+	  "virtio: queue 2: size 100 is not a power of two up to 128" },
+	{ AT(queue[1].size), 2 * QSIZE,
+	  "virtio: queue 1: size 256 is not a power of two up to 128" },
+	{ AT(queue[1].size), 0,
+	  "virtio: queue 1: size 0 is not a power of two up to 128" },
+	{ AT(queue[0].msix_vector), 7,
+	  "virtio: queue 0: vector 7 is beyond the 5 MSI-X entries" },
+	{ AT(queue[2].enabled), 2, "virtio: queue 2: enabled 2 is not 0 or 1" },
+	{ AT(queue[2].reserved), 1, "virtio: queue 2: reserved 0x1 is not 0" },
+	{ AT(queue[2].desc), 0x120008,
+	  "virtio: queue 2: rings desc 0x120008, avail 0x124000, used "
+	  "0x128000 are misaligned or outside guest RAM" },
+	{ AT(queue[3].used), RAM_SIZE,
+	  "virtio: queue 3: rings desc 0x130000, avail 0x134000, used "
+	  "0x10000000 are misaligned or outside guest RAM" },
+	{ AT(queue[3].size), QSIZE, /* the larger rings reach no further */
+	  NULL },
+	{ AT(queue[NR_QUEUES].size), 64,
+	  "virtio: queue 4: beyond the device's 4 queues, but not as reset" },
+	{ AT(queue[VIRTIO_PCI_MAX_QUEUES - 1].last_avail), 1,
+	  "virtio: queue 17: beyond the device's 4 queues, but not as reset" },
+	{ AT(msix[2][3]), 3,
+	  "virtio: MSI-X entry 2: vector control 0x3 sets reserved bits" },
+	{ AT(msix[NR_QUEUES + 1][2]), 0x30,
+	  "virtio: MSI-X entry 5: beyond the table's 5 entries, but not 0" },
+	{ AT(pba), 1u << 5 | 1u << 3,
+	  "virtio: PBA 0x28 has bits beyond the 5 MSI-X entries" },
+	{ AT(pba), 1u << 2 | 1u << 3,
+	  "virtio: PBA: vector 2 is pending, yet unmasked with MSI-X and bus "
+	  "mastering on" },
+	/* what legal writes and keel's calls reach */
+	{ AT(cfg[PCI_CFG_COMMAND]), PCI_CMD_MEM, NULL }, /* PBA held back */
+	{ AT(cfg[PCI_CFG_LATENCY]), 0xF8, NULL },
+	{ AT(dev_cfg[VIRTIO_SCSI_CFG_SENSE_SIZE]), 0xFF, NULL },
+	{ AT(status), STATUS_LIVE | VIRTIO_STATUS_NEEDS_RESET, NULL },
+	{ AT(status), STATUS_LIVE | VIRTIO_STATUS_FAILED | 0x30, NULL },
+	{ AT(dfselect), 0xFFFFFFFF, NULL },
+	{ AT(gfselect), 7, NULL },
+	{ AT(queue_sel), 0xFFFF, NULL },
+	{ AT(queue[1].desc), 0xFFFFFFFFFFFFFFF1ull, NULL }, /* not enabled */
+	{ AT(queue[1].last_avail), 9, NULL }, /* carried, whatever it is */
+	{ AT(queue[2].last_avail), 0xFFFF, NULL },
+	{ AT(msix[2][0]), 0x1234, NULL }, /* delivery checks entries */
+	{ AT(msix[0][3]), VIRTIO_PCI_MSIX_VEC_MASKED, NULL },
+	{ AT(pba), 0, NULL },
+};
+
+/*
+ * Loads st into f's device: a refusal leaves the device and the callbacks
+ * untouched with one message starting "virtio: "; a load reproduces st.
+ */
+static int load_checked(struct fx *f, const struct virtio_pci_state *st,
+			char *err, size_t errlen)
+{
+	static struct virtio_pci_dev before;
+	struct virtio_pci_state again;
+	struct rec rec = f->rec;
+	int rc;
+
+	memcpy(&before, &f->dev, sizeof(before));
+	err[0] = '\0';
+	rc = virtio_pci_load(&f->dev, st, err, errlen);
+	assert_memory_equal(&rec, &f->rec, sizeof(rec));
+	if (rc) {
+		assert_int_equal(rc, -1);
+		assert_true(strncmp(err, "virtio: ", 8) == 0);
+		assert_memory_equal(&before, &f->dev, sizeof(before));
+		return rc;
+	}
+	virtio_pci_save(&f->dev, &again);
+	assert_memory_equal(st, &again, sizeof(again));
+	return rc;
+}
+
+static void test_state_refusals(void **state)
+{
+	struct virtio_pci_state good, st, before, after;
+	struct fx a, b;
+	char err[256];
+	unsigned int i;
+
+	(void)state;
+	save_live(&a, &good);
+	assert_int_equal(a.dev.msix_cap, 0x40);
+	fx_init(&b); /* the target runs a guest of its own */
+	bring_up(&b);
+	for (i = 0; i < sizeof(state_cases) / sizeof(state_cases[0]); i++) {
+		const struct state_case *c = &state_cases[i];
+
+		st = good;
+		memcpy((uint8_t *)&st + c->off, &c->val, c->size);
+		virtio_pci_save(&b.dev, &before);
+		assert_int_equal(load_checked(&b, &st, err, sizeof(err)),
+				 c->msg ? -1 : 0);
+		if (c->msg) {
+			assert_string_equal(err, c->msg);
+			virtio_pci_save(&b.dev, &after);
+			assert_memory_equal(&before, &after, sizeof(after));
+		}
+	}
+	/* the message is cut to the buffer, or not written at all */
+	st = good;
+	st.isr = 1;
+	assert_int_equal(virtio_pci_load(&b.dev, &st, err, 8), -1);
+	assert_string_equal(err, "virtio:");
+	assert_int_equal(virtio_pci_load(&b.dev, &st, NULL, 0), -1);
+}
+
+/* each byte flipped: refused with nothing changed, or loaded exactly */
+static void test_state_every_byte_flipped(void **state)
+{
+	static const uint8_t flips[] = { 0x01, 0x10, 0x80, 0xFF };
+	static struct virtio_pci_state good, st;
+	static struct fx b;
+	unsigned int off, i, loaded = 0, refused = 0;
+	char err[256];
+
+	(void)state;
+	save_live(&b, &good);
+	fx_init(&b);
+	for (off = 0; off < sizeof(st); off++) {
+		for (i = 0; i < sizeof(flips); i++) {
+			st = good;
+			((uint8_t *)&st)[off] ^= flips[i];
+			if (load_checked(&b, &st, err, sizeof(err))) {
+				refused++;
+			} else {
+				loaded++;
+				fx_init(&b);
+			}
+		}
+	}
+	assert_true(loaded > 0 && refused > 0);
+	assert_int_equal(loaded + refused, sizeof(st) * sizeof(flips));
+}
+
+static void test_start_info(void **state)
+{
+	struct virtio_start s;
+	struct fx f;
+
+	(void)state;
+	fx_init(&f);
+	bring_up(&f);
+	virtio_pci_start_info(&f.dev, &s);
+	assert_memory_equal(&s, &f.rec.start, sizeof(s));
+	f.rec.reset_in_stop = true;
+	common_wr(&f, C(STATUS), 1, 0);
+	virtio_pci_start_info(&f.dev, &s);
+	assert_int_equal(s.nr_queues, 0);
+	assert_true(s.features == 0);
+}
+
+static void test_drop(void **state)
+{
+	const struct virtio_scsi_params p = { REQUEST_QUEUES, QSIZE };
+	static struct virtio_pci_dev fresh;
+	struct fx f;
+
+	(void)state;
+	fx_init(&f);
+	bring_up(&f);
+	mmio_wr(&f, msix_entry(1) + VIRTIO_PCI_MSIX_DATA, 4, 0x10);
+	assert_int_equal(virtio_pci_raise(&f.dev, 1), VIRTIO_IRQ_DROPPED);
+	virtio_pci_drop(&f.dev);
+	assert_int_equal(f.rec.stops, 0);
+	assert_int_equal(
+		virtio_scsi_init(&fresh, &p, RAM_SIZE, APIC_ID, &ops, &f.rec),
+		0);
+	assert_memory_equal(&fresh, &f.dev, sizeof(fresh));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1723,6 +2141,13 @@ int main(void)
 		cmocka_unit_test(test_bar_at),
 		cmocka_unit_test(test_needs_reset),
 		cmocka_unit_test(test_init_refuses),
+		cmocka_unit_test(test_state_round_trip),
+		cmocka_unit_test(test_state_loaded_behaviour),
+		cmocka_unit_test(test_state_resetting),
+		cmocka_unit_test(test_state_refusals),
+		cmocka_unit_test(test_state_every_byte_flipped),
+		cmocka_unit_test(test_start_info),
+		cmocka_unit_test(test_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
