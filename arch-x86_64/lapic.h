@@ -5,6 +5,7 @@
 #define KEEL_ARCH_LAPIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Finds the mode (xAPIC or x2APIC) the firmware left; returns false when
@@ -18,6 +19,31 @@ bool lapic_send_sipi(uint32_t apic_id, uint8_t vector);
 bool lapic_send_nmi(uint32_t apic_id);
 /* A fixed, edge, physical-destination interrupt: what an MSI would be. */
 bool lapic_send_fixed(uint32_t apic_id, uint8_t vector);
+/*
+ * The local APIC of the calling CPU as its partition programmed it (x2APIC
+ * mode only): the KEEL_STATE_LAPIC section. IRR bits are interrupts
+ * accepted but not yet taken; lapic_load() raises them again as self-IPIs.
+ * ISR and TMR are read-only: an interrupt in service at the capture is
+ * simply ended by the guest's EOI on the other side, which then finds no
+ * bit to clear.
+ */
+struct lapic_state {
+	uint32_t tpr, svr, ldr, esr;
+	uint32_t lvt_timer, lvt_thermal, lvt_perf, lvt_lint0, lvt_lint1,
+		lvt_error, lvt_cmci;
+	uint32_t timer_initial, timer_current, timer_divide;
+	uint32_t isr[8], tmr[8], irr[8];
+	uint64_t tsc_deadline;
+};
+
+/* 0, or -1 when the local APIC is not in x2APIC mode */
+int lapic_save(struct lapic_state *st);
+/* 0 or -1 with one sentence in @err */
+int lapic_check(const struct lapic_state *st, char *err, size_t len);
+void lapic_load(const struct lapic_state *st);
+/* software-disabled, timer stopped, nothing pending (a dropped guest) */
+void lapic_quiesce(void);
+
 /* The local APIC timer's input clock, measured against the TSC. */
 uint32_t lapic_timer_khz(void);
 

@@ -8,6 +8,7 @@
 #define KEEL_ARCH_VCPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch-x86_64/asm.h"
@@ -65,6 +66,66 @@ uint64_t vcpu_cr4(const struct vcpu *v);
 uint64_t vcpu_efer(const struct vcpu *v);
 void vcpu_inject_gp(struct vcpu *v);
 void vcpu_inject_ud(struct vcpu *v);
+
+/* A segment register as the handoff stream holds it. */
+struct vcpu_segment {
+	uint16_t selector;
+	uint16_t reserved;
+	uint32_t ar; /* access rights in VMX's layout, bit 16: unusable */
+	uint32_t limit;
+	uint32_t reserved2;
+	uint64_t base;
+};
+
+/*
+ * Everything of a vCPU that lives in the CPU or its VMCS, captured at an
+ * instruction boundary with no exit half handled: the KEEL_STATE_VCPU
+ * section. CR0 and CR4 are what the partition wrote (what it reads back).
+ * @entry_intr_info: an event keel was about to inject (VMX's VM-entry
+ * interruption information; its error code and instruction length next).
+ */
+enum vcpu_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR,
+		SEG_TR, SEG_COUNT };
+struct vcpu_state {
+	uint64_t gpr[GPR_COUNT]; /* RSP included */
+	uint64_t rip, rflags;
+	uint64_t cr0, cr2, cr3, cr4, xcr0;
+	uint64_t dr[4], dr6, dr7;
+	uint64_t efer, pat, debugctl;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+	uint64_t tsc; /* the partition's TSC at the capture */
+	struct vcpu_segment seg[SEG_COUNT];
+	uint64_t gdtr_base, idtr_base;
+	uint32_t gdtr_limit, idtr_limit;
+	uint32_t interruptibility, activity;
+	uint64_t pending_dbg;
+	uint32_t entry_intr_info, entry_error_code;
+	uint32_t entry_instruction_len, reserved;
+};
+
+/* The x87/SSE/AVX... state: XSAVE's standard format for @xcr0. */
+#define VCPU_XSAVE_MAX 8192
+struct vcpu_xsave {
+	uint64_t xcr0;
+	uint32_t size; /* bytes of @area in use */
+	uint32_t reserved;
+	uint8_t area[VCPU_XSAVE_MAX] __attribute__((aligned(64)));
+};
+
+/*
+ * On the vCPU's own CPU, between two entries: capture, check (any CPU; 0
+ * or -1 with one sentence in @err, naming the field) and load. A state
+ * vcpu_check() passed is one VM entry takes.
+ */
+void vcpu_save(struct vcpu *v, struct vcpu_state *st, struct vcpu_xsave *xs);
+int vcpu_check(const struct vcpu_state *st, const struct vcpu_xsave *xs,
+	       char *err, size_t len);
+void vcpu_load(struct vcpu *v, const struct vcpu_state *st,
+	       const struct vcpu_xsave *xs);
+/* The vCPU as if it had never run: halted, interrupts off, XSAVE state
+ * reset (a dropped guest). */
+void vcpu_reset(struct vcpu *v);
 
 /* Stops the partition on this CPU with @why and a register dump. */
 void vcpu_fail(struct vcpu *v, const char *why);

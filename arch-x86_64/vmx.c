@@ -13,6 +13,7 @@
 #include "arch-x86_64/vmx.h"
 #include "arch-x86_64/vmx_caps.h"
 #include "arch-x86_64/vmx_exit.h"
+#include "runtime/handoff.h"
 #include "runtime/partition.h"
 
 #define MSR_IA32_VMX_CR0_FIXED0 0x486
@@ -246,6 +247,8 @@ void vcpu_run(struct vcpu *v)
 	struct partition *p = v->part;
 
 	while (!p->stopped) {
+		if (handoff_pause_pending(p))
+			handoff_park(v);
 		if (vmx_enter(v)) {
 			vcpu_fail(v, "VM entry failed (VMX instruction error)");
 			break;

@@ -229,7 +229,7 @@ static void handle_xsetbv(struct vcpu *v)
 static void handle_vmcall(struct vcpu *v)
 {
 	long rc = partition_hypercall(v->part, v->regs[GPR_RAX],
-				      v->regs[GPR_RDI]);
+				      v->regs[GPR_RDI], v->regs[GPR_RSI]);
 
 	if (rc > 0) {
 		inject_ud(v);

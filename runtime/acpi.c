@@ -58,8 +58,8 @@ static const uint8_t *map_or_fail(struct acpi_ctx *c, uint64_t phys,
 	if (len <= UINT64_MAX - phys)
 		p = c->map(phys, len);
 	if (!p)
-		acpi_msg(c, "cannot map the %s at %#llx (%zu bytes)", what,
-			 (unsigned long long)phys, len);
+		acpi_msg(c, "cannot map the %s at %#llx (%lu bytes)", what,
+			 (unsigned long long)phys, (unsigned long)len);
 	return p;
 }
 
@@ -239,14 +239,15 @@ int acpi_parse_madt(const void *madt, size_t len, struct madt_info *out,
 
 	memset(out, 0, sizeof(*out));
 	if (!t || len < MADT_ENTRIES)
-		return acpi_fail(&c, "MADT of %zu bytes is too short", len);
+		return acpi_fail(&c, "MADT of %lu bytes is too short",
+				 (unsigned long)len);
 	if (memcmp(t, "APIC", 4))
 		return acpi_fail(&c, "MADT signature is \"%.4s\"",
 				 (const char *)t);
 	tlen = rd32(t, 4);
 	if (tlen < MADT_ENTRIES || tlen > len)
-		return acpi_fail(&c, "MADT length %u is outside %u..%zu", tlen,
-				 MADT_ENTRIES, len);
+		return acpi_fail(&c, "MADT length %u is outside %u..%lu", tlen,
+				 MADT_ENTRIES, (unsigned long)len);
 	if (checksum(t, tlen))
 		return acpi_fail(&c, "MADT: bad checksum");
 	out->lapic_address = rd32(t, 36);

@@ -349,8 +349,8 @@ int acpi_build_companion(uint64_t fw_rsdp, phys_map_fn map,
 	need = madt_off + rd32(madt, 4);
 	if (!buf || buflen < need)
 		return build_fail(err, errlen,
-				  "%zu bytes are too few for the companion's tables (%zu needed)",
-				  buflen, need);
+				  "%lu bytes are too few for the companion's tables (%lu needed)",
+				  (unsigned long)buflen, (unsigned long)need);
 
 	memset(buf, 0, madt_off);
 	build_xsdt(buf + xsdt, root, esize, map, madt_phys,

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
 #include "arch-x86_64/ept.h"
 #include "arch-x86_64/lapic.h"
 #include "runtime/channel.h"
@@ -80,8 +82,9 @@ void channel_set_guest_state(struct channel *c, uint32_t state)
 	signal_companion(c);
 }
 
-uint32_t channel_post(struct channel *c, uint32_t request, uint64_t features,
-		      const struct keel_chan_queue *queues, unsigned int nr)
+uint32_t channel_post(struct channel *c, uint32_t request, uint32_t flags,
+		      uint64_t features, const struct keel_chan_queue *queues,
+		      unsigned int nr)
 {
 	struct keel_chan_device *d = &c->sh->device;
 	uint32_t seq = d->seq;
@@ -89,6 +92,7 @@ uint32_t channel_post(struct channel *c, uint32_t request, uint64_t features,
 	__atomic_store_n(&d->seq, seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	d->request = request;
+	d->flags = flags;
 	d->features = features;
 	d->nr_queues = nr;
 	for (unsigned int i = 0; i < KEEL_CHAN_MAX_QUEUES; i++)
@@ -98,17 +102,33 @@ uint32_t channel_post(struct channel *c, uint32_t request, uint64_t features,
 	return (seq + 2) / 2;
 }
 
-uint32_t channel_request(const struct channel *c, uint32_t *n)
+uint32_t channel_request(const struct channel *c, uint32_t *n,
+			 uint32_t *flags)
 {
 	*n = c->sh->device.seq / 2;
+	*flags = c->sh->device.flags;
 	return c->sh->device.request;
 }
 
-long channel_ack(struct channel *c, uint32_t n)
+long channel_ack(struct channel *c, uint32_t n, bool failed)
 {
 	if (n != c->sh->device.seq / 2)
 		return -KEEL_ESTALE;
+	if (failed)
+		__atomic_store_n(&c->sh->device.failed, n, __ATOMIC_RELEASE);
 	__atomic_store_n(&c->sh->device.acked, n, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int channel_reply_bases(const struct channel *c, uint32_t n,
+			uint16_t base[KEEL_CHAN_MAX_QUEUES])
+{
+	struct keel_chan_reply r;
+
+	memcpy(&r, (const void *)&c->sh->reply, sizeof(r));
+	if (r.n != n)
+		return -1;
+	memcpy(base, r.base, sizeof(r.base));
 	return 0;
 }
 

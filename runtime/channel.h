@@ -64,14 +64,20 @@ int channel_mmio(struct channel *c, uint64_t gpa, unsigned int size,
  */
 void channel_kick(struct channel *c, unsigned int queue);
 void channel_set_guest_state(struct channel *c, uint32_t state);
-/* Posts a new device request (KEEL_REQ_*) with its queues; returns its
- * number. */
-uint32_t channel_post(struct channel *c, uint32_t request, uint64_t features,
-		      const struct keel_chan_queue *queues, unsigned int nr);
-/* The companion acknowledges request @n: 0 if it is the current one (then
- * recorded), else -KEEL_ESTALE. */
-long channel_ack(struct channel *c, uint32_t n);
-/* The current request and its number. */
-uint32_t channel_request(const struct channel *c, uint32_t *n);
+/* Posts a new device request (KEEL_REQ_*, KEEL_DEV_* flags) with its
+ * queues; returns its number. */
+uint32_t channel_post(struct channel *c, uint32_t request, uint32_t flags,
+		      uint64_t features, const struct keel_chan_queue *queues,
+		      unsigned int nr);
+/* The companion answers request @n (ACK, or FAIL when @failed): 0 if it is
+ * the current one (then recorded), else -KEEL_ESTALE. */
+long channel_ack(struct channel *c, uint32_t n, bool failed);
+/* The current request, its number and flags. */
+uint32_t channel_request(const struct channel *c, uint32_t *n,
+			 uint32_t *flags);
+/* The queues' bases the companion replied for request @n: 0, or -1 when
+ * its reply is for another request. */
+int channel_reply_bases(const struct channel *c, uint32_t n,
+			uint16_t base[KEEL_CHAN_MAX_QUEUES]);
 
 #endif

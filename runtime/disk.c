@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
+#include <string.h>
 
 #include "arch-x86_64/lapic.h"
 #include "runtime/disk.h"
@@ -11,9 +12,11 @@
 
 /* ---- the device's callbacks: called with the lock held ---- */
 
-static void disk_start(void *ctx, const struct virtio_start *s)
+/* Posts a start request for @s; with KEEL_DEV_BASES, each queue starts
+ * from the base the handoff left (the source's GET_VRING_BASE). */
+static uint32_t post_start(struct disk *d, const struct virtio_start *s,
+			   uint32_t flags)
 {
-	struct disk *d = ctx;
 	struct keel_chan_queue q[KEEL_CHAN_MAX_QUEUES];
 	uint32_t n;
 
@@ -21,20 +24,31 @@ static void disk_start(void *ctx, const struct virtio_start *s)
 		q[i] = (struct keel_chan_queue){
 			.index = s->queue[i].index,
 			.size = s->queue[i].size,
+			.base = (flags & KEEL_DEV_BASES) ?
+					d->base[s->queue[i].index] : 0,
 			.desc = s->queue[i].desc,
 			.avail = s->queue[i].avail,
 			.used = s->queue[i].used,
 		};
-	n = channel_post(d->chan, KEEL_REQ_START, s->features, q, s->nr_queues);
-	printf("disk: guest driver ready: request %u: start %u queues, "
-	       "features %#llx\n",
-	       n, s->nr_queues, (unsigned long long)s->features);
+	n = channel_post(d->chan, KEEL_REQ_START, flags, s->features, q,
+			 s->nr_queues);
+	printf("disk: request %u: start %u queues, features %#llx%s\n", n,
+	       s->nr_queues, (unsigned long long)s->features,
+	       (flags & KEEL_DEV_BASES) ? ", from the handoff's ring bases" :
+					  "");
+	return n;
+}
+
+static void disk_start(void *ctx, const struct virtio_start *s)
+{
+	printf("disk: the guest's driver is ready\n");
+	post_start(ctx, s, 0);
 }
 
 static void disk_stop(void *ctx)
 {
 	struct disk *d = ctx;
-	uint32_t n = channel_post(d->chan, KEEL_REQ_STOP, 0, NULL, 0);
+	uint32_t n = channel_post(d->chan, KEEL_REQ_STOP, 0, 0, NULL, 0);
 
 	printf("disk: guest reset the device: request %u: stop; the reset "
 	       "completes when the companion has stopped\n", n);
@@ -104,6 +118,7 @@ int disk_init(struct disk *d, const struct virtio_scsi_cfg *cfg,
 
 	d->chan = chan;
 	d->guest = guest;
+	d->cfg = cfg;
 	if (virtio_scsi_init(&d->dev, &params, guest->ram_size,
 			     guest->apic_id, &disk_ops, d))
 		return -1;
@@ -157,30 +172,55 @@ static long raise(struct disk *d, unsigned long q)
 	return 0;
 }
 
+static const char *request_name(uint32_t request, uint32_t flags)
+{
+	if (request == KEEL_REQ_START)
+		return flags & KEEL_DEV_BASES ? "handoff start" : "start";
+	return flags & KEEL_DEV_HANDOFF ? "handoff stop" : "stop";
+}
+
+/* A handoff stop done: the device stays as the guest left it, with the
+ * queues' bases for whoever starts it again. */
+static long handoff_stopped(struct disk *d, uint32_t n)
+{
+	if (channel_reply_bases(d->chan, n, d->base)) {
+		printf("disk: the companion's bases are not for request %u\n",
+		       n);
+		return -KEEL_EINVAL;
+	}
+	d->handoff_stopped = true;
+	return 0;
+}
+
 static long ack(struct disk *d, unsigned long arg, bool failed)
 {
-	uint32_t n, request = channel_request(d->chan, &n);
-	long rc = arg == n ? channel_ack(d->chan, n) : -KEEL_ESTALE;
+	uint32_t n, flags, request = channel_request(d->chan, &n, &flags);
+	bool handoff = request == KEEL_REQ_STOP && (flags & KEEL_DEV_HANDOFF);
+	long rc;
 
-	if (rc) {
+	if (arg != n) {
 		d->stats.stale++;
-		return rc;
+		return -KEEL_ESTALE;
 	}
+	if (!failed && handoff && handoff_stopped(d, n))
+		return -KEEL_EINVAL;
+	rc = channel_ack(d->chan, n, failed);
+	if (rc)
+		return rc;
 	if (failed) {
 		d->stats.fails++;
 		printf("disk: the companion failed request %u (%s)%s\n", n,
-		       request == KEEL_REQ_STOP ? "stop" : "start",
-		       request == KEEL_REQ_STOP ?
-			       ": the guest's reset stays pending" :
-			       ": the guest sees DEVICE_NEEDS_RESET");
+		       request_name(request, flags),
+		       request != KEEL_REQ_START ? "" :
+						   ": the guest sees DEVICE_NEEDS_RESET");
 		if (request == KEEL_REQ_START)
 			virtio_pci_needs_reset(&d->dev);
 		return 0;
 	}
 	d->stats.acks++;
 	printf("disk: request %u (%s) done by the companion\n", n,
-	       request == KEEL_REQ_STOP ? "stop" : "start");
-	if (request == KEEL_REQ_STOP)
+	       request_name(request, flags));
+	if (request == KEEL_REQ_STOP && !handoff)
 		virtio_pci_reset_done(&d->dev);
 	return 0;
 }
@@ -205,6 +245,89 @@ long disk_hypercall(struct disk *d, unsigned long nr, unsigned long arg)
 	}
 	spin_unlock(&d->lock);
 	return rc;
+}
+
+/* ---- the handoff: the guest is paused ---- */
+
+bool disk_serving(struct disk *d)
+{
+	bool serving;
+
+	spin_lock(&d->lock);
+	serving = d->dev.reset_pending ||
+		  (d->dev.started && !d->handoff_stopped);
+	spin_unlock(&d->lock);
+	return serving;
+}
+
+long disk_handoff_stop(struct disk *d)
+{
+	uint32_t n = 0;
+
+	spin_lock(&d->lock);
+	if (d->dev.started && !d->handoff_stopped && !d->dev.reset_pending)
+		n = channel_post(d->chan, KEEL_REQ_STOP, KEEL_DEV_HANDOFF, 0,
+				 NULL, 0);
+	spin_unlock(&d->lock);
+	if (n)
+		printf("disk: request %u: handoff stop\n", n);
+	return n;
+}
+
+long disk_handoff_start(struct disk *d)
+{
+	struct virtio_start s;
+	uint32_t n = 0;
+
+	spin_lock(&d->lock);
+	if (d->handoff_stopped) {
+		virtio_pci_start_info(&d->dev, &s);
+		n = post_start(d, &s, KEEL_DEV_BASES);
+		d->handoff_stopped = false;
+	}
+	spin_unlock(&d->lock);
+	return n;
+}
+
+void disk_save(struct disk *d, struct virtio_pci_state *st)
+{
+	spin_lock(&d->lock);
+	virtio_pci_save(&d->dev, st);
+	for (unsigned int q = 0; q < d->dev.num_queues; q++)
+		st->queue[q].last_avail = d->base[q];
+	spin_unlock(&d->lock);
+}
+
+int disk_load_copy(struct disk *d, struct virtio_pci_dev *copy,
+		   const struct virtio_pci_state *st, char *err, size_t len)
+{
+	int rc;
+
+	spin_lock(&d->lock);
+	*copy = d->dev;
+	rc = virtio_pci_load(copy, st, err, len);
+	spin_unlock(&d->lock);
+	return rc;
+}
+
+void disk_commit(struct disk *d, const struct virtio_pci_dev *dev,
+		 const struct virtio_pci_state *st)
+{
+	spin_lock(&d->lock);
+	d->dev = *dev;
+	for (unsigned int q = 0; q < d->dev.num_queues; q++)
+		d->base[q] = st->queue[q].last_avail;
+	d->handoff_stopped = d->dev.started;
+	spin_unlock(&d->lock);
+}
+
+void disk_drop(struct disk *d)
+{
+	spin_lock(&d->lock);
+	virtio_pci_drop(&d->dev);
+	memset(d->base, 0, sizeof(d->base));
+	d->handoff_stopped = false;
+	spin_unlock(&d->lock);
 }
 
 void disk_print_stats(const struct disk *d)

@@ -17,6 +17,7 @@
 #define KEEL_RUNTIME_DISK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch-x86_64/spinlock.h"
@@ -46,6 +47,10 @@ struct disk {
 	struct virtio_pci_dev dev;
 	struct channel *chan;
 	struct partition *guest;
+	const struct virtio_scsi_cfg *cfg;
+	/* stopped for a handoff; @base: each queue's last_avail_idx then */
+	bool handoff_stopped;
+	uint16_t base[KEEL_CHAN_MAX_QUEUES];
 	struct disk_stats stats;
 };
 
@@ -66,6 +71,27 @@ int disk_mmio(struct disk *d, uint64_t gpa, unsigned int size, bool write,
 
 /* A companion hypercall KEEL_HC_RAISE, _ACK or _FAIL: 0 or -KEEL_E*. */
 long disk_hypercall(struct disk *d, unsigned long nr, unsigned long arg);
+
+/*
+ * The handoff, with the guest paused. Serving: the companion may still
+ * touch the guest's rings (started and not handoff-stopped, or a reset in
+ * progress). disk_handoff_stop() posts a stop request with
+ * KEEL_DEV_HANDOFF (0 when nothing is served); the companion's ACK brings
+ * the queues' bases. disk_handoff_start() posts the start request with
+ * those bases (0 when the device was not started). disk_save() adds the
+ * bases to the transport's state; disk_load_copy() loads a state into a
+ * copy of the device (nothing changes on a refusal), disk_commit() makes
+ * the copy the device; disk_drop() forgets the guest's device.
+ */
+bool disk_serving(struct disk *d);
+long disk_handoff_stop(struct disk *d);
+long disk_handoff_start(struct disk *d);
+void disk_save(struct disk *d, struct virtio_pci_state *st);
+int disk_load_copy(struct disk *d, struct virtio_pci_dev *copy,
+		   const struct virtio_pci_state *st, char *err, size_t len);
+void disk_commit(struct disk *d, const struct virtio_pci_dev *dev,
+		 const struct virtio_pci_state *st);
+void disk_drop(struct disk *d);
 
 void disk_print_stats(const struct disk *d);
 

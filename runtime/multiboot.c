@@ -71,8 +71,8 @@ static int read_string(struct mb_ctx *c, uint64_t phys, uint64_t avail,
 		if (i == avail)
 			return mb_fail(c, "the %s is not NUL-terminated", what);
 		if (i == dstlen)
-			return mb_fail(c, "the %s is longer than %zu bytes",
-				       what, dstlen - 1);
+			return mb_fail(c, "the %s is longer than %lu bytes",
+				       what, (unsigned long)(dstlen - 1));
 		ch = map_or_fail(c, phys + i, 1, what);
 		if (!ch)
 			return -1;
@@ -98,9 +98,9 @@ static int set_module_name(struct mb_ctx *c, struct boot_module *m,
 	while (start && line[start - 1] != ' ')
 		start--;
 	if (end - start >= sizeof(m->name))
-		return mb_fail(c, "module %u: name '%.*s' is longer than %zu "
+		return mb_fail(c, "module %u: name '%.*s' is longer than %lu "
 			       "bytes", c->bi->module_count, (int)(end - start),
-			       line + start, sizeof(m->name) - 1);
+			       line + start, (unsigned long)(sizeof(m->name) - 1));
 	memcpy(m->name, line + start, end - start);
 	m->name[end - start] = '\0';
 	return 0;

@@ -11,6 +11,7 @@
 
 #include "arch-x86_64/cpu.h"
 #include "arch-x86_64/guest_cpu.h"
+#include "runtime/handoff.h"
 #include "runtime/partition.h"
 
 #define UART_BASE 0x3F8
@@ -138,10 +139,12 @@ int partition_mmio(struct vcpu *v, uint64_t gpa, unsigned int size,
 }
 
 long partition_hypercall(struct partition *p, unsigned long nr,
-			 unsigned long arg)
+			 uint64_t arg, uint64_t arg2)
 {
 	if (p->kind != PART_COMPANION || !p->disk)
 		return 1;
+	if (nr >= KEEL_HC_PAUSE)
+		return handoff_hypercall(nr, arg, arg2);
 	return disk_hypercall(p->disk, nr, arg);
 }
 

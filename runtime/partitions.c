@@ -26,6 +26,7 @@
 #include "arch-x86_64/time.h"
 #include "runtime/acpi_build.h"
 #include "runtime/e820.h"
+#include "runtime/handoff.h"
 #include "runtime/halt.h"
 #include "runtime/linux_boot.h"
 #include "runtime/partitions.h"
@@ -376,6 +377,7 @@ static int setup_disk(const struct machine *m)
 				      "from /guest/virtio-scsi");
 	guest.disk = &disk;
 	companion.disk = &disk;
+	handoff_init(&guest, &disk, &m->cfg->disk, m->tsc_khz);
 	printf("guest: virtio-scsi at 00:%02x.0 (%04x:%04x), %u request "
 	       "queue(s) of %u, registers at %#llx, served by the companion "
 	       "(wwpn %s)\n",
@@ -464,6 +466,23 @@ static int setup_companion(const struct machine *m)
 	       "window soft reserved, %d e820 entries, ACPI sleep port %#x\n",
 	       (unsigned long long)top, n, p->sleep_port);
 	return 0;
+}
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+void *partitions_companion_buffer(uint64_t gpa, uint64_t len)
+{
+	if (!len || len > IDENTITY_LIMIT || gpa >= IDENTITY_LIMIT - len ||
+	    overlaps(gpa, len, machine->image_start,
+		     machine->image_end - machine->image_start) ||
+	    overlaps(gpa, len, machine->pool->base,
+		     machine->pool->pages * PAGE_SIZE) ||
+	    overlaps(gpa, len, guest.ram_hpa, guest.ram_size))
+		return NULL;
+	return (void *)gpa;
 }
 
 static void run_guest(void *arg)

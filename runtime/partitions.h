@@ -30,6 +30,11 @@ struct machine {
 	phys_map_fn map;
 };
 
+/* The companion's memory at companion-physical @gpa, @len bytes (a buffer
+ * it hands keel), or NULL when any of it is keel's, the guest's or beyond
+ * what keel maps. */
+void *partitions_companion_buffer(uint64_t gpa, uint64_t len);
+
 /* Builds both partitions and runs them; returns when the companion has
  * stopped and the guest has stopped or did not within the grace time. */
 void partitions_run(const struct machine *m);

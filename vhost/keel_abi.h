@@ -47,10 +47,17 @@
 #define KEEL_REQ_START 1 /* serve the queues below (guest set DRIVER_OK) */
 #define KEEL_REQ_STOP 2  /* stop serving: the guest reset the device */
 
+/* keel_chan_device.flags */
+#define KEEL_DEV_BASES 0x1   /* start: take each queue's base, not used.idx
+			      * (a handoff start: the source's GET_VRING_BASE) */
+#define KEEL_DEV_HANDOFF 0x2 /* stop: the guest is paused for a handoff;
+			      * answer with the queues' bases in the reply */
+
 struct keel_chan_queue {
 	uint16_t index; /* virtio queue index */
 	uint16_t size;  /* entries, a power of two */
-	uint32_t reserved;
+	uint16_t base;  /* KEEL_DEV_BASES: last_avail_idx to start from */
+	uint16_t reserved;
 	uint64_t desc; /* guest-physical addresses of the split ring */
 	uint64_t avail;
 	uint64_t used;
@@ -72,7 +79,20 @@ struct keel_chan_device {
 	uint32_t acked;   /* the last request number answered */
 	uint32_t nr_queues;
 	uint64_t features; /* negotiated with the guest */
+	uint32_t flags;    /* KEEL_DEV_* */
+	uint32_t failed;   /* the last request number answered with FAIL */
 	struct keel_chan_queue queue[KEEL_CHAN_MAX_QUEUES];
+};
+
+/*
+ * Written by the companion, read by keel at KEEL_HC_ACK of a handoff stop
+ * (KEEL_DEV_HANDOFF): each queue's last_avail_idx from GET_VRING_BASE,
+ * indexed by virtio queue index, for request number @n.
+ */
+struct keel_chan_reply {
+	uint32_t n;
+	uint16_t base[KEEL_CHAN_MAX_QUEUES];
+	uint16_t reserved;
 };
 
 /* keel_chan_shared.guest_state; keel sends the MSI when it changes */
@@ -101,20 +121,48 @@ struct keel_chan_shared {
 	uint32_t guest_state; /* KEEL_GUEST_* */
 	uint32_t reserved;
 	struct keel_chan_device device;
+	struct keel_chan_reply reply; /* the companion's */
 };
 
 /*
  * Hypercalls: VMCALL on the companion's CPU with the number in RAX and the
- * argument in RDI; keel returns 0 or a negative KEEL_E* in RAX and leaves
- * the other registers alone. The guest gets #UD for VMCALL.
+ * arguments in RDI and RSI; keel returns a value >= 0 or a negative KEEL_E*
+ * in RAX and leaves the other registers alone. The guest gets #UD for
+ * VMCALL.
  */
 #define KEEL_HC_RAISE 1 /* RDI: queue: used buffers there, interrupt the guest */
 #define KEEL_HC_ACK 2   /* RDI: request number done (see keel_chan_device) */
 #define KEEL_HC_FAIL 3  /* RDI: request number the backend cannot serve: the
 			 * guest sees DEVICE_NEEDS_RESET */
+/*
+ * The handoff (vhost/keel_state.h). PAUSE returns once the guest's vCPU is
+ * parked in keel, at an instruction boundary, with no exit half handled;
+ * RESUME lets it go on. While paused: HANDOFF_STOP posts a stop request
+ * with KEEL_DEV_HANDOFF (returns its number); STATE_GET writes the guest's
+ * machine state as a handoff stream to RDI (companion-physical, RSI bytes)
+ * and returns its length; STATE_SET loads one from RDI/RSI after checking
+ * all of it (nothing changes on a refusal), then posts a start request with
+ * KEEL_DEV_BASES for the restored device (returns its number, 0 when the
+ * guest's driver had not started the device). HANDOFF_START posts that
+ * start request for the guest keel still holds (the source going on after
+ * a handoff stop, when the handoff failed). DROP discards the guest's
+ * state (registers, local APIC, device, RAM zeroed) as if it had left.
+ * The companion resumes only once it has answered the start request.
+ */
+#define KEEL_HC_PAUSE 4
+#define KEEL_HC_RESUME 5
+#define KEEL_HC_HANDOFF_STOP 6
+#define KEEL_HC_STATE_GET 7
+#define KEEL_HC_STATE_SET 8
+#define KEEL_HC_DROP 9
+#define KEEL_HC_HANDOFF_START 10
 
-#define KEEL_EINVAL 22 /* bad argument (queue, request number) */
-#define KEEL_ENOSYS 38 /* unknown hypercall */
+#define KEEL_EBUSY 16   /* not in the state the call needs (e.g. not paused) */
+#define KEEL_EFAULT 14  /* buffer outside the companion's memory */
+#define KEEL_EINVAL 22  /* bad argument (queue, request number) */
+#define KEEL_ENOSPC 28  /* buffer too small */
+#define KEEL_ENOSYS 38  /* unknown hypercall */
+#define KEEL_EBADMSG 74 /* a handoff stream keel refuses */
 #define KEEL_ESTALE 116 /* not the current request */
 
 #endif
