@@ -30,7 +30,7 @@ HOSTCFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -I. \
 UNIT_TESTS := config multiboot memmap page_alloc acpi vmx_caps cmdline \
 	decoder e820 uart_emul ioapic_emul pci_cfg linux_boot acpi_build \
 	guest_walk keeld_lio keeld_vhost keeld_serve virtio_pci virtio_scsi disk \
-	diskcheck
+	diskcheck keelctl handoff_stream
 unit_srcs_config := runtime/config.c
 unit_srcs_multiboot := runtime/multiboot.c
 unit_srcs_memmap := runtime/memmap.c
@@ -46,12 +46,15 @@ unit_srcs_virtio_pci := virtio/virtio_pci.c virtio/virtio_scsi.c arch-x86_64/pci
 unit_srcs_virtio_scsi := $(unit_srcs_virtio_pci)
 unit_srcs_disk := runtime/disk.c runtime/channel.c $(unit_srcs_virtio_pci)
 unit_srcs_keeld_vhost := vhost/keeld/vhost.c
-unit_srcs_keeld_serve := vhost/keeld/serve.c vhost/keeld/vhost.c
+unit_srcs_keeld_serve := vhost/keeld/serve.c vhost/keeld/vhost.c vhost/keeld/dax.c vhost/keeld/snapshot.c
+unit_srcs_keelctl := $(filter-out vhost/keelctl/main.c,$(wildcard vhost/keelctl/*.c)) \
+	vhost/keeld/snapshot.c runtime/handoff_stream.c runtime/crc32c.c
 unit_srcs_uart_emul := arch-x86_64/uart_emul.c
 unit_srcs_ioapic_emul := arch-x86_64/ioapic_emul.c
 unit_srcs_pci_cfg := arch-x86_64/pci_cfg.c
 unit_srcs_linux_boot := runtime/linux_boot.c
 unit_srcs_acpi_build := runtime/acpi_build.c runtime/acpi.c $(DSDT_C)
+unit_srcs_handoff_stream := runtime/handoff_stream.c runtime/crc32c.c
 unit_libs_config := -lfdt
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 UNIT_DTS := $(shell find tests/unit/configs -name '*.dts' 2>/dev/null)
@@ -71,6 +74,7 @@ help:
 	@echo "make image    build/keel.iso: hybrid BIOS/UEFI GRUB image, dd-able to a disk"
 	@echo "make unit     unit tests only;  make system: system tests only"
 	@echo "make keel     build/keel.elf only"
+	@echo "make fuzz     the libFuzzer targets for FUZZ_SECONDS (default 60) each"
 
 deps:
 	@tools/deps.sh
@@ -121,9 +125,19 @@ $(PAYLOAD)/kernel.env: boot/payloads.sh $(shell find boot/initramfs -type f) | d
 	touch $@
 
 # keeld, the companion's daemon: static, so that busybox's initramfs runs it
-KEELD_SRCS := vhost/keeld/main.c vhost/keeld/lio.c vhost/keeld/vhost.c vhost/keeld/serve.c
+KEELD_SRCS := vhost/keeld/main.c vhost/keeld/lio.c vhost/keeld/vhost.c vhost/keeld/serve.c \
+	vhost/keeld/dax.c vhost/keeld/snapshot.c
 $(BUILD)/keeld: $(KEELD_SRCS) $(wildcard vhost/keeld/*.h) vhost/keel_abi.h vhost/keel_dev.h | deps
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -I. -o $@ $(KEELD_SRCS)
+
+# keelctl, the guest's pause, save, restore and migrate (vhost/keelctl/);
+# static like keeld
+KEELCTL_SRCS := $(wildcard vhost/keelctl/*.c) vhost/keeld/dax.c \
+	vhost/keeld/snapshot.c runtime/handoff_stream.c runtime/crc32c.c
+$(BUILD)/keelctl: $(KEELCTL_SRCS) $(wildcard vhost/keelctl/*.h vhost/keeld/*.h) \
+		vhost/keel_abi.h vhost/keel_dev.h vhost/keel_state.h \
+		runtime/handoff_stream.h runtime/crc32c.h | deps
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -I. -o $@ $(KEELCTL_SRCS)
 
 # iobench, make bench's 4 KiB random I/O at a queue depth, run in both
 # partitions (tests/bench/iobench.c); static like keeld
@@ -132,10 +146,10 @@ $(BUILD)/iobench: tests/bench/iobench.c | deps
 
 # The companion's initramfs with keel.ko and keeld appended (the kernel
 # unpacks concatenated archives in order)
-$(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko $(BUILD)/keeld $(BUILD)/iobench
+$(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko $(BUILD)/keeld $(BUILD)/keelctl $(BUILD)/iobench
 	rm -rf $@.d && mkdir -p $@.d/lib/modules $@.d/sbin
 	cp $(BUILD)/kmod/keel.ko $@.d/lib/modules/keel.ko
-	cp $(BUILD)/keeld $(BUILD)/iobench $@.d/sbin/
+	cp $(BUILD)/keeld $(BUILD)/keelctl $(BUILD)/iobench $@.d/sbin/
 	(cd $@.d && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) >$@.tmp
 	cat $(PAYLOAD)/companion.cpio $@.tmp >$@
 	rm -rf $@.d $@.tmp
@@ -214,14 +228,19 @@ RESTART_DTB := $(BUILD)/tests/system/configs/keeld-restart.dtb
 $(BUILD)/keeld-restart-emu.iso: $(ISO_DEPS) $(RESTART_DTB)
 	$(call iso,$@,exit=emulator,$(RESTART_DTB),$(PAYLOAD_MODULES))
 
+# three local handoffs of the guest under I/O
+HANDOFF_DTB := $(BUILD)/tests/system/configs/handoff.dtb
+$(BUILD)/handoff-emu.iso: $(ISO_DEPS) $(HANDOFF_DTB)
+	$(call iso,$@,exit=emulator,$(HANDOFF_DTB),$(PAYLOAD_MODULES))
+
 # images the system tests boot (tests/guest/guest.mk adds the probe's)
 SYSTEM_IMAGES := $(BUILD)/keel-emu.iso $(BUILD)/bzimage-emu.iso \
-	$(BUILD)/keeld-restart-emu.iso
+	$(BUILD)/keeld-restart-emu.iso $(BUILD)/handoff-emu.iso
 
 # keel.ko, against the payload kernel's Debian headers (vhost/kmod/README.md);
 # tests/system/qemu-keel-ko.sh loads it in the companion's kernel
 kmod: $(BUILD)/kmod/keel.ko
-$(BUILD)/kmod/keel.ko: tools/build-kmod.sh tools/apt.bash $(PAYLOAD)/kernel.env vhost/keel_abi.h vhost/keel_dev.h $(wildcard vhost/kmod/*) | deps
+$(BUILD)/kmod/keel.ko: tools/build-kmod.sh tools/apt.bash $(PAYLOAD)/kernel.env vhost/keel_abi.h vhost/keel_dev.h vhost/keel_state.h $(wildcard vhost/kmod/*) | deps
 	tools/build-kmod.sh $(PAYLOAD) $(BUILD)/kmod $(BUILD)/cache
 SYSTEM_IMAGES += $(BUILD)/kmod/keel.ko
 
@@ -236,7 +255,7 @@ clean:
 		$(BUILD)/*.elf $(BUILD)/*.iso $(BUILD)/configs $(BUILD)/run \
 		$(BUILD)/system $(BUILD)/bench $(BUILD)/test-logs $(BUILD)/kmod \
 		$(BUILD)/keeld $(BUILD)/companion-keel.cpio $(BUILD)/diskcheck $(BUILD)/guest-io.cpio \
-		$(BUILD)/iobench
+		$(BUILD)/iobench $(BUILD)/keelctl
 
 distclean:
 	rm -rf $(BUILD)
@@ -247,3 +266,5 @@ distclean:
 -include tests/guest/guest.mk
 # the guest's disk workload: diskcheck, build/guest-io.cpio
 -include tests/guest-io/guest-io.mk
+# libFuzzer targets: make fuzz, make fuzz-corpus
+-include tests/fuzz/fuzz.mk

@@ -258,13 +258,14 @@ check_compiler() {
 }
 
 # The module's source files: what kbuild reads, not what it writes. Its
-# own files, the channel ABI header it shares with keel and the /dev/keel
-# header it shares with keeld.
+# own files, the channel ABI header it shares with keel, the /dev/keel
+# header it shares with keeld and the handoff's state header.
 sources() {
 	(cd "$SRC" && find . -maxdepth 1 -type f \( -name Kbuild -o -name Makefile -o -name '*.[ch]' \) |
 		sed 's|^\./||' | sort)
 	echo ../keel_abi.h
 	echo ../keel_dev.h
+	echo ../keel_state.h
 }
 
 build_key() {

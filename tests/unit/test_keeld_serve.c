@@ -26,6 +26,8 @@
 
 #include "vhost/keel_dev.h"
 #include "vhost/keeld/serve.h"
+#include "vhost/keeld/snapshot.h"
+#include "tests/unit/recorder.h"
 
 #define WWPN "naa.5001405abcdef001"
 #define OFFERED 0x13d00000aull /* what Debian 6.1's vhost-scsi offers */
@@ -44,9 +46,6 @@
 #define KICK_FD(q) (FIRST_EVENTFD + 3 * (q))
 #define CALL_FD(q) (KICK_FD(q) + 1)
 #define ERR_FD(q) (KICK_FD(q) + 2)
-#define MAX_FDS 64
-#define MAX_LINES 160
-#define LINE_LEN 192
 
 /* what the fake poll() reports next */
 enum ev_kind {
@@ -69,13 +68,13 @@ struct fake {
 	int read_len; /* > 0: a short read */
 	int read_errno;
 	int set_fd_errno; /* SET_KICK / SET_CALL */
-	int answer_errno; /* ACK / FAIL */
+	int answer_errno; /* ACK / FAIL / ACK_BASES */
+	uint16_t vring_base[NVQS]; /* what GET_VRING_BASE answers */
 	int eventfd_fail_at; /* the n-th eventfd() fails */
 	int neventfds;
 	uint64_t dax_phys; /* the range of /dev/dax0.0 */
 	uint8_t *ram;
 	bool mapped;
-	bool open_fds[MAX_FDS];
 	unsigned long fail_req; /* vhost: fail this request */
 	int fail_times; /* that often, -1: always */
 	int fail_errno;
@@ -83,73 +82,18 @@ struct fake {
 	int nevents;
 	int signo; /* what the signalfd holds */
 	unsigned int err_pending; /* queues whose err eventfd is set */
-	char calls[MAX_LINES][LINE_LEN];
-	int ncalls;
-	char want[MAX_LINES][LINE_LEN];
-	int nwant;
-	char log[MAX_LINES][LINE_LEN];
+	char log[REC_LINES][REC_LINE_LEN];
 	int nlog;
 };
 
 static struct fake fk;
 static struct serve s;
 
-static void add_line(char lines[][LINE_LEN], int *n, const char *fmt,
-		     va_list ap)
-{
-	assert_true(*n < MAX_LINES);
-	vsnprintf(lines[(*n)++], LINE_LEN, fmt, ap);
-}
-
-static __attribute__((format(printf, 1, 2))) void record(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_line(fk.calls, &fk.ncalls, fmt, ap);
-	va_end(ap);
-}
-
-static __attribute__((format(printf, 1, 2))) void want(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_line(fk.want, &fk.nwant, fmt, ap);
-	va_end(ap);
-}
-
 static void log_line(void *arg, const char *line)
 {
 	(void)arg;
-	assert_true(fk.nlog < MAX_LINES);
-	snprintf(fk.log[fk.nlog++], LINE_LEN, "%s", line);
-}
-
-/* a failed call's record ends in " !errno" */
-static int failed(int err)
-{
-	char *last = fk.calls[fk.ncalls - 1];
-
-	snprintf(last + strlen(last), 16, " !%d", err);
-	errno = err;
-	return -1;
-}
-
-static void fd_opened(int fd)
-{
-	assert_true(fd >= 0 && fd < MAX_FDS);
-	assert_false(fk.open_fds[fd]);
-	fk.open_fds[fd] = true;
-}
-
-static int fake_close(void *ctx, int fd)
-{
-	(void)ctx;
-	assert_true(fd >= 0 && fd < MAX_FDS);
-	assert_true(fk.open_fds[fd]);
-	fk.open_fds[fd] = false;
-	return 0;
+	assert_true(fk.nlog < REC_LINES);
+	snprintf(fk.log[fk.nlog++], REC_LINE_LEN, "%s", line);
 }
 
 /* ---- /dev/keel, eventfds, signals, guest RAM ---- */
@@ -181,6 +125,7 @@ static int fake_keel_read(void *ctx, int fd, void *buf, size_t len)
 static int fake_keel_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 {
 	const struct keel_queue_fd *qfd = arg;
+	const struct keel_chan_reply *reply = arg;
 	const uint32_t *n = arg;
 
 	(void)ctx;
@@ -195,6 +140,12 @@ static int fake_keel_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	case KEEL_IOC_ACK:
 	case KEEL_IOC_FAIL:
 		record("%s %u", req == KEEL_IOC_ACK ? "ACK" : "FAIL", *n);
+		return fk.answer_errno ? failed(fk.answer_errno) : 0;
+	case KEEL_IOC_ACK_BASES:
+		for (unsigned int q = NVQS; q < KEEL_CHAN_MAX_QUEUES; q++)
+			assert_int_equal(reply->base[q], 0);
+		record("ACK_BASES %u q0=%u q1=%u q2=%u", reply->n,
+		       reply->base[0], reply->base[1], reply->base[2]);
 		return fk.answer_errno ? failed(fk.answer_errno) : 0;
 	}
 	fail_msg("unexpected /dev/keel ioctl %#lx", req);
@@ -232,7 +183,7 @@ static int fake_read_eventfd(void *ctx, int fd, uint64_t *count)
 static int fake_notify(void *ctx, int fd)
 {
 	(void)ctx;
-	assert_true(fk.open_fds[fd]);
+	assert_true(rec.open_fds[fd]);
 	record("NOTIFY %d", fd);
 	return 0;
 }
@@ -358,7 +309,7 @@ static const struct serve_ops fake_ops = {
 	.signalfd = fake_signalfd,
 	.read_signal = fake_read_signal,
 	.poll = fake_poll,
-	.close = fake_close,
+	.close = fd_closed,
 	.find_dax = fake_find_dax,
 	.map = fake_map,
 	.unmap = fake_unmap,
@@ -411,7 +362,7 @@ static void record_vhost(unsigned long req, void *arg)
 		break;
 	case VHOST_GET_VRING_BASE:
 		record("GET_BASE %u", st->index);
-		st->num = 0;
+		st->num = fk.vring_base[st->index];
 		break;
 	case VHOST_SET_VRING_ADDR:
 		record("ADDR %u %#llx %#llx %#llx", a->index,
@@ -457,7 +408,7 @@ static int fake_vhost_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 static const struct vhost_ops fake_vhost_ops = {
 	.open = fake_vhost_open,
 	.ioctl = fake_vhost_ioctl,
-	.close = fake_close,
+	.close = fd_closed,
 };
 
 static const struct serve_config config = {
@@ -474,6 +425,7 @@ static void set_request(uint32_t n, uint32_t request)
 
 	d->seq = 2 * n;
 	d->request = request;
+	d->flags = 0;
 	d->features = 0;
 	d->nr_queues = 0;
 	memset(d->queue, 0, sizeof(d->queue));
@@ -491,6 +443,19 @@ static void set_request(uint32_t n, uint32_t request)
 		};
 }
 
+/* a handoff's requests: a stop, or a start from keel's @bases */
+static void set_handoff(uint32_t n, uint32_t request, const uint16_t *bases)
+{
+	set_request(n, request);
+	if (request == KEEL_REQ_STOP) {
+		fk.sh.device.flags = KEEL_DEV_HANDOFF;
+		return;
+	}
+	fk.sh.device.flags = KEEL_DEV_BASES;
+	for (unsigned int q = 0; q < NVQS; q++)
+		fk.sh.device.queue[q].base = bases[q];
+}
+
 /* the device's used.idx of queue @q, little-endian in guest RAM */
 static void set_used_idx(unsigned int q, uint16_t idx)
 {
@@ -500,8 +465,8 @@ static void set_used_idx(unsigned int q, uint16_t idx)
 
 static void forget_history(void)
 {
-	fk.ncalls = 0;
-	fk.nwant = 0;
+	rec.ncalls = 0;
+	rec.nwant = 0;
 	fk.nlog = 0;
 }
 
@@ -509,6 +474,7 @@ static int fresh(void **state)
 {
 	(void)state;
 	memset(&fk, 0, sizeof(fk));
+	memset(&rec, 0, sizeof(rec));
 	fk.ram = calloc(1, RAM_SIZE);
 	assert_non_null(fk.ram);
 	fk.dax_phys = RAM_PHYS;
@@ -546,7 +512,7 @@ static int started(void **state)
 	assert_int_equal(serve_open(&s, &config), 0);
 	assert_int_equal(serve_prepare(&s), 0);
 	assert_int_equal(serve_reconcile(&s, &s.sh), SERVE_RUNNING);
-	assert_string_equal(fk.calls[fk.ncalls - 1], "ACK 1");
+	assert_string_equal(rec.calls[rec.ncalls - 1], "ACK 1");
 	forget_history();
 	return 0;
 }
@@ -556,9 +522,7 @@ static int closed(void **state)
 {
 	(void)state;
 	serve_close(&s);
-	for (int fd = 0; fd < MAX_FDS; fd++)
-		if (fk.open_fds[fd])
-			fail_msg("fd %d left open", fd);
+	assert_fds_closed();
 	assert_false(fk.mapped);
 	free(fk.ram);
 	return 0;
@@ -611,22 +575,6 @@ static void want_stop(void)
 	want_bases();
 }
 
-/* the calls so far are exactly the ones wanted; both are forgotten */
-static void assert_wanted(void)
-{
-	for (int i = 0; i < fk.ncalls && i < fk.nwant; i++)
-		if (strcmp(fk.calls[i], fk.want[i]))
-			fail_msg("call %d: \"%s\", wanted \"%s\"", i,
-				 fk.calls[i], fk.want[i]);
-	if (fk.ncalls != fk.nwant)
-		fail_msg("%d calls, wanted %d (next: \"%s\")", fk.ncalls,
-			 fk.nwant,
-			 fk.ncalls > fk.nwant ? fk.calls[fk.nwant]
-					      : fk.want[fk.ncalls]);
-	fk.ncalls = 0;
-	fk.nwant = 0;
-}
-
 /* @lines were logged in this order (others may come between) */
 static void assert_logged(const char *const *lines, int n)
 {
@@ -672,7 +620,7 @@ static void test_prepare_sequence(void **state)
 	assert_wanted();
 	assert_log("guest RAM 0x2be00000-0x2bf00000: /dev/dax0.0",
 		   "serving 3 virtio queues from " WWPN);
-	assert_true(fk.open_fds[SIGNAL_FD]);
+	assert_true(rec.open_fds[SIGNAL_FD]);
 }
 
 static void test_open_fails(void **state)
@@ -703,7 +651,7 @@ static void test_bad_magic_or_version(void **state)
 
 static void test_short_read(void **state)
 {
-	char line[LINE_LEN];
+	char line[REC_LINE_LEN];
 
 	(void)state;
 	fk.read_len = 100;
@@ -730,7 +678,7 @@ static void test_no_dax_device(void **state)
 	fk.dax_phys = RAM_PHYS + RAM_SIZE;
 	assert_int_equal(serve_open(&s, &config), 0);
 	assert_int_equal(serve_prepare(&s), -ENOENT);
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	assert_log("no /dev/dax device covers guest RAM 0x2be00000-0x2bf00000: "
 		   "is dax_hmem loaded and the range soft reserved?");
 }
@@ -741,7 +689,7 @@ static void test_too_many_queues(void **state)
 	fk.sh.disk_queues = KEEL_CHAN_MAX_QUEUES - 1;
 	assert_int_equal(serve_open(&s, &config), 0);
 	assert_int_equal(serve_prepare(&s), -EINVAL);
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	assert_log("guest disk: 17 request queues; keel's channel has room "
 		   "for 16");
 }
@@ -789,7 +737,7 @@ static void test_no_request(void **state)
 {
 	(void)state;
 	reconcile();
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	assert_int_equal(fk.nlog, 0);
 }
 
@@ -800,7 +748,7 @@ static void test_same_request_twice(void **state)
 	fk.sh.device.acked = 1;
 	fk.sh.kick_count = 77;
 	reconcile();
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	assert_int_equal(fk.nlog, 0);
 }
 
@@ -868,7 +816,7 @@ static void test_start_fails(void **state)
 	for (unsigned int q = 0; q < NVQS; q++)
 		assert_false(s.vhost.kicked[q] || s.vhost.programmed[q]);
 	reconcile();
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	/* the guest resets (DEVICE_NEEDS_RESET) and starts again */
 	set_request(2, KEEL_REQ_STOP);
 	reconcile();
@@ -920,7 +868,7 @@ static void test_stop_fails(void **state)
 		   "vhost: clear_endpoint failed: Input/output error (errno 5)",
 		   "request 2 failed");
 	reconcile();
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	set_request(3, KEEL_REQ_START);
 	reconcile();
 	want("CLEAR_EP " WWPN);
@@ -991,7 +939,7 @@ static void test_ack_refused(void **state)
 	assert_wanted();
 	assert_log("request 1: ack: Stale file handle (errno 116)");
 	reconcile();
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	fk.answer_errno = 0;
 	set_request(2, KEEL_REQ_STOP);
 	reconcile();
@@ -1045,6 +993,120 @@ static void test_base_from_used_idx(void **state)
 	want_start(bases);
 	want("ACK 1");
 	assert_wanted();
+	assert_log("request 1: bases from the used rings q0=65535 q1=256 q2=2");
+}
+
+/* ---- the handoff ---- */
+
+/* a handoff start takes keel's bases, not the used rings' idx */
+static void test_handoff_start(void **state)
+{
+	static const uint16_t bases[NVQS] = { 5, 0, 300 };
+
+	(void)state;
+	for (unsigned int q = 0; q < NVQS; q++)
+		set_used_idx(q, 7);
+	set_handoff(1, KEEL_REQ_START, bases);
+	reconcile();
+	want_start(bases);
+	want("ACK 1");
+	assert_wanted();
+	assert_log("request 1: start, 3 queues, features 0x130000000",
+		   "request 1: handoff start, bases q0=5 q1=0 q2=300",
+		   "request 1 acknowledged");
+}
+
+/*
+ * A handoff stop: vhost stopped as for a reset, then the bases
+ * GET_VRING_BASE read go to keel with the ACK; the source going on gets
+ * them back in its handoff start.
+ */
+static void test_handoff_stop(void **state)
+{
+	static const uint16_t bases[NVQS] = { 3, 0, 42 };
+
+	(void)state;
+	memcpy(fk.vring_base, bases, sizeof(bases));
+	set_handoff(2, KEEL_REQ_STOP, NULL);
+	reconcile();
+	want_stop();
+	want("ACK_BASES 2 q0=3 q1=0 q2=42");
+	assert_wanted();
+	assert_log("request 2: handoff stop, bases q0=3 q1=0 q2=42",
+		   "request 2 acknowledged");
+	set_handoff(3, KEEL_REQ_START, bases);
+	reconcile();
+	want_start(bases);
+	want("ACK 3");
+	assert_wanted();
+	assert_log("request 3: handoff start, bases q0=3 q1=0 q2=42",
+		   "request 3 acknowledged");
+}
+
+/* a keeld restarted after the guest ran on from a handoff start: keel's
+ * bases are old, the used rings tell */
+static void test_handoff_start_answered(void **state)
+{
+	static const uint16_t old[NVQS] = { 5, 0, 300 };
+	static const uint16_t now[NVQS] = { 9, 0, 345 };
+
+	(void)state;
+	for (unsigned int q = 0; q < NVQS; q++)
+		set_used_idx(q, now[q]);
+	set_handoff(1, KEEL_REQ_START, old);
+	fk.sh.device.acked = 1;
+	reconcile();
+	want_start(now);
+	want("ACK 1");
+	assert_wanted();
+	assert_log("request 1: bases from the used rings q0=9 q1=0 q2=345");
+}
+
+/* a second handoff stop (a second save): the bases of the first */
+static void test_handoff_stop_twice(void **state)
+{
+	static const uint16_t bases[NVQS] = { 9, 0, 1000 };
+
+	(void)state;
+	memcpy(fk.vring_base, bases, sizeof(bases));
+	set_handoff(2, KEEL_REQ_STOP, NULL);
+	reconcile();
+	set_handoff(3, KEEL_REQ_STOP, NULL);
+	reconcile();
+	want_stop();
+	want("ACK_BASES 2 q0=9 q1=0 q2=1000");
+	want("ACK_BASES 3 q0=9 q1=0 q2=1000");
+	assert_wanted();
+}
+
+/* nothing started in this keeld: nothing to stop, every base 0 */
+static void test_handoff_stop_not_started(void **state)
+{
+	(void)state;
+	set_handoff(2, KEEL_REQ_STOP, NULL);
+	reconcile();
+	want("ACK_BASES 2 q0=0 q1=0 q2=0");
+	assert_wanted();
+}
+
+/* a stop that fails twice: FAIL, as for a reset, and no bases */
+static void test_handoff_stop_fails(void **state)
+{
+	(void)state;
+	fk.fail_req = VHOST_GET_VRING_BASE;
+	fk.fail_times = 2;
+	fk.fail_errno = EIO;
+	set_handoff(2, KEEL_REQ_STOP, NULL);
+	reconcile();
+	want_detach();
+	want("CLEAR_EP " WWPN);
+	want("GET_BASE 0 !5");
+	want("GET_BASE 0 !5");
+	want("FAIL 2");
+	assert_wanted();
+	assert_log("vhost: get_vring_base q=0 failed: Input/output error "
+		   "(errno 5)",
+		   "vhost: stop failed, retrying once", "request 2 failed");
 }
 
 static void test_guest_stopped(void **state)
@@ -1125,10 +1187,11 @@ static void test_status(void **state)
 	fk.sh.device.acked = 2;
 	fk.sh.kick_count = 1234;
 	assert_int_equal(serve_open(&s, &config), 0);
-	serve_status(&s);
-	assert_int_equal(fk.nlog, 8);
+	snapshot_status(&s.sh, &s.log);
+	assert_int_equal(fk.nlog, 9);
 	assert_log("guest_state running", "request 3 start, seq 6, acked 2",
-		   "kick_count 1234", "disk fileio /var/lib/keel/disk0.img",
+		   "kick_count 1234", "guest RAM 0x2be00000, 1 MiB",
+		   "disk fileio /var/lib/keel/disk0.img",
 		   "queues 3, features 0x130000000",
 		   "queue 0 size 128 desc 0x10000 avail 0x10800 used 0x11000",
 		   "queue 1 size 128 desc 0x20000 avail 0x20800 used 0x21000",
@@ -1136,10 +1199,13 @@ static void test_status(void **state)
 	serve_close(&s);
 	fk.sh.guest_state = 0;
 	fk.sh.device.request = 9;
+	fk.sh.device.flags = KEEL_DEV_BASES | KEEL_DEV_HANDOFF;
+	fk.sh.device.failed = 2;
 	forget_history();
 	assert_int_equal(serve_open(&s, &config), 0);
-	serve_status(&s);
-	assert_log("guest_state 0", "request 3 9, seq 6, acked 2");
+	snapshot_status(&s.sh, &s.log);
+	assert_log("guest_state 0", "request 3 9, seq 6, acked 2, failed 2, "
+				    "flags bases handoff");
 }
 
 /* ---- the real system calls: dax lookup in a tree standing for / ---- */
@@ -1270,6 +1336,12 @@ int main(void)
 		T(test_ack_refused, ready),
 		T(test_restart_then_sigterm, fresh),
 		T(test_base_from_used_idx, ready),
+		T(test_handoff_start, ready),
+		T(test_handoff_start_answered, ready),
+		T(test_handoff_stop, started),
+		T(test_handoff_stop_twice, started),
+		T(test_handoff_stop_not_started, ready),
+		T(test_handoff_stop_fails, started),
 		T(test_guest_stopped, started),
 		T(test_sigint, started),
 		T(test_loop, started),

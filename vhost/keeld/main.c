@@ -15,6 +15,7 @@
 #include "vhost/keel_dev.h"
 #include "vhost/keeld/lio.h"
 #include "vhost/keeld/serve.h"
+#include "vhost/keeld/snapshot.h"
 #include "vhost/keeld/vhost.h"
 
 #define BACKSTORE_NAME "disk0"
@@ -105,7 +106,7 @@ static int status(void)
 	int rc = serve_open(&s, &sys_config) != 0;
 
 	if (!rc)
-		serve_status(&s);
+		snapshot_status(&s.sh, &s.log);
 	serve_close(&s);
 	return rc;
 }

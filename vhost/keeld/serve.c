@@ -2,10 +2,10 @@
 /*
  * keeld serve: keel's device lifecycle requests (vhost/keel_abi.h, struct
  * keel_chan_device) turned into vhost.c's start and stop, answered with
- * KEEL_IOC_ACK or KEEL_IOC_FAIL on /dev/keel (vhost/keel_dev.h).
+ * KEEL_IOC_ACK (KEEL_IOC_ACK_BASES for a handoff stop) or KEEL_IOC_FAIL on
+ * /dev/keel (vhost/keel_dev.h).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -22,7 +21,9 @@
 #include <unistd.h>
 
 #include "vhost/keel_dev.h"
+#include "vhost/keeld/dax.h"
 #include "vhost/keeld/serve.h"
+#include "vhost/keeld/snapshot.h"
 
 _Static_assert(KEEL_CHAN_MAX_QUEUES <= VHOST_MAX_VQS,
 	       "keel's queues do not fit vhost.c's");
@@ -68,27 +69,7 @@ static int serve_read(struct serve *s, struct keel_chan_shared *sh)
 
 	errno = 0;
 	n = s->ops->keel_read(s->ctx, s->keel_fd, sh, sizeof(*sh));
-	if (n < 0)
-		return serve_error(s, "read %s", KEEL_DEV_PATH);
-	if (n != (int)sizeof(*sh)) {
-		keeld_logf(&s->log, "read %s: short read (%d of %zu bytes)",
-			   KEEL_DEV_PATH, n, sizeof(*sh));
-		return -EIO;
-	}
-	if (sh->magic != KEEL_CHAN_MAGIC ||
-	    sh->abi_version != KEEL_CHAN_ABI_VERSION) {
-		keeld_logf(&s->log,
-			   "%s: magic %#x, ABI version %u; this keeld speaks "
-			   "version %u",
-			   KEEL_DEV_PATH, sh->magic, sh->abi_version,
-			   KEEL_CHAN_ABI_VERSION);
-		return -EPROTO;
-	}
-	/* keel wrote them, but keeld must not trust unterminated strings */
-	sh->disk_wwpn[sizeof(sh->disk_wwpn) - 1] = '\0';
-	sh->disk_backstore[sizeof(sh->disk_backstore) - 1] = '\0';
-	sh->disk_path[sizeof(sh->disk_path) - 1] = '\0';
-	return 0;
+	return snapshot_check(sh, n, "keeld", &s->log);
 }
 
 int serve_open(struct serve *s, const struct serve_config *cfg)
@@ -132,15 +113,26 @@ static int serve_set_fd(const struct serve *s, unsigned long req,
 	return 0;
 }
 
-/* KEEL_IOC_ACK(n) when @rc is 0, else KEEL_IOC_FAIL(n); n is answered. */
-static void serve_answer(struct serve *s, uint32_t n, int rc)
+/*
+ * KEEL_IOC_ACK(n) when @rc is 0, KEEL_IOC_ACK_BASES with @reply if there is
+ * one (a handoff stop), else KEEL_IOC_FAIL(n); n is answered.
+ */
+static void serve_answer(struct serve *s, uint32_t n, int rc,
+			 struct keel_chan_reply *reply)
 {
+	unsigned long req = KEEL_IOC_ACK;
 	uint32_t arg = n;
+	void *p = &arg;
 
+	if (rc) {
+		req = KEEL_IOC_FAIL;
+	} else if (reply) {
+		req = KEEL_IOC_ACK_BASES;
+		p = reply;
+	}
 	s->answered = n;
 	errno = 0;
-	if (s->ops->keel_ioctl(s->ctx, s->keel_fd,
-			       rc ? KEEL_IOC_FAIL : KEEL_IOC_ACK, &arg))
+	if (s->ops->keel_ioctl(s->ctx, s->keel_fd, req, p))
 		serve_error(s, "request %u: %s", n, rc ? "fail" : "ack");
 	else
 		keeld_logf(&s->log, "request %u %s", n,
@@ -256,13 +248,26 @@ int serve_prepare(struct serve *s)
 
 /* reconcile */
 
-/* vhost_stop(), retried once: a failed stop resumes where it stopped */
+/*
+ * vhost_stop(), retried once: a failed stop resumes where it stopped.
+ * s->bases gets each programmed queue's last_avail_idx; a queue not started
+ * since keeps what the previous stop read.
+ */
 static int serve_stop_vhost(struct serve *s)
 {
-	if (!vhost_stop(&s->vhost, NULL))
+	if (!vhost_stop(&s->vhost, s->bases))
 		return 0;
 	keeld_logf(&s->log, "vhost: stop failed, retrying once");
-	return vhost_stop(&s->vhost, NULL);
+	return vhost_stop(&s->vhost, s->bases);
+}
+
+/* " q<index>=<base>" appended to @buf */
+static void serve_add_base(char *buf, size_t len, unsigned int q,
+			   uint16_t base)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, " q%u=%u", q, base);
 }
 
 /*
@@ -287,7 +292,21 @@ static int serve_used_idx(const struct serve *s,
 	return 0;
 }
 
-/* vhost's view of request @n's queues, each with its base */
+/*
+ * A handoff start's bases (KEEL_DEV_BASES: the source's GET_VRING_BASE) are
+ * where the rings stood when keel posted it. Once an earlier keeld has
+ * answered it, the guest has run on and the used rings tell where they
+ * stand now, as after any restart.
+ */
+static bool serve_keel_bases(uint32_t n, const struct keel_chan_device *dev)
+{
+	return (dev->flags & KEEL_DEV_BASES) && dev->acked != n;
+}
+
+/*
+ * vhost's view of request @n's queues, each with its base: keel's for a
+ * handoff start not answered yet, else the used ring's idx.
+ */
 static int serve_queues(const struct serve *s, uint32_t n,
 			const struct keel_chan_device *dev,
 			struct vhost_queue *vq)
@@ -315,7 +334,9 @@ static int serve_queues(const struct serve *s, uint32_t n,
 			.kick_fd = s->kick_fds[q->index],
 			.call_fd = s->call_fds[q->index],
 		};
-		if (q->desc && serve_used_idx(s, q, &vq[i].base)) {
+		if (serve_keel_bases(n, dev))
+			vq[i].base = q->base;
+		else if (q->desc && serve_used_idx(s, q, &vq[i].base)) {
 			keeld_logf(&s->log,
 				   "request %u: q=%u used ring 0x%llx "
 				   "outside guest RAM",
@@ -347,6 +368,7 @@ static int serve_start(struct serve *s, uint32_t n,
 		       const struct keel_chan_device *dev)
 {
 	struct vhost_queue queues[KEEL_CHAN_MAX_QUEUES];
+	char bases[SERVE_WHAT_MAX] = "";
 	const struct vhost_region ram = {
 		.gpa = 0,
 		.size = s->ram_size,
@@ -369,6 +391,13 @@ static int serve_start(struct serve *s, uint32_t n,
 		rc = serve_queues(s, n, dev, queues);
 	if (rc)
 		return rc;
+	for (unsigned int i = 0; i < dev->nr_queues; i++)
+		serve_add_base(bases, sizeof(bases), queues[i].index,
+			       queues[i].base);
+	keeld_logf(&s->log, "request %u: %s%s", n,
+		   serve_keel_bases(n, dev) ? "handoff start, bases" :
+					      "bases from the used rings",
+		   bases);
 	rc = vhost_start(&s->vhost, &req);
 	if (rc) {
 		serve_stop_vhost(s); /* undo what the start did */
@@ -384,6 +413,27 @@ static int serve_stop(struct serve *s, uint32_t n)
 	return serve_stop_vhost(s);
 }
 
+/*
+ * The guest is paused for a handoff: its queues' bases go to keel in the
+ * answer (@reply, by virtio queue index). A device stopped already (by a
+ * previous handoff stop) answers with the bases that stop read; a queue
+ * this keeld never started with 0.
+ */
+static int serve_handoff_stop(struct serve *s, uint32_t n,
+			      struct keel_chan_reply *reply)
+{
+	char bases[SERVE_WHAT_MAX] = "";
+	int rc = serve_stop_vhost(s);
+
+	if (rc)
+		return rc;
+	memcpy(reply->base, s->bases, sizeof(reply->base));
+	for (unsigned int q = 0; q < s->nvqs; q++)
+		serve_add_base(bases, sizeof(bases), q, reply->base[q]);
+	keeld_logf(&s->log, "request %u: handoff stop, bases%s", n, bases);
+	return 0;
+}
+
 /* Stops vhost before keeld exits: the exit status. */
 static int serve_quit(struct serve *s)
 {
@@ -394,6 +444,8 @@ int serve_reconcile(struct serve *s, const struct keel_chan_shared *sh)
 {
 	const struct keel_chan_device *dev = &sh->device;
 	uint32_t n = dev->seq / 2;
+	struct keel_chan_reply reply = { .n = n };
+	bool handoff = false;
 	int rc;
 
 	if (sh->guest_state == KEEL_GUEST_STOPPED) {
@@ -405,6 +457,10 @@ int serve_reconcile(struct serve *s, const struct keel_chan_shared *sh)
 		return SERVE_RUNNING;
 	if (dev->request == KEEL_REQ_START) {
 		rc = serve_start(s, n, dev);
+	} else if (dev->request == KEEL_REQ_STOP &&
+		   (dev->flags & KEEL_DEV_HANDOFF)) {
+		handoff = true;
+		rc = serve_handoff_stop(s, n, &reply);
 	} else if (dev->request == KEEL_REQ_STOP) {
 		rc = serve_stop(s, n);
 	} else {
@@ -412,7 +468,7 @@ int serve_reconcile(struct serve *s, const struct keel_chan_shared *sh)
 			   dev->request);
 		rc = -EINVAL;
 	}
-	serve_answer(s, n, rc);
+	serve_answer(s, n, rc, handoff ? &reply : NULL);
 	return SERVE_RUNNING;
 }
 
@@ -501,60 +557,7 @@ void serve_close(struct serve *s)
 	s->ram = NULL;
 }
 
-/* `keeld status` */
-
-static const char *serve_name(uint32_t value, const char *const *names,
-			      size_t nnames, char *buf, size_t len)
-{
-	if (value < nnames && names[value])
-		return names[value];
-	snprintf(buf, len, "%u", value);
-	return buf;
-}
-
-void serve_status(const struct serve *s)
-{
-	static const char *const states[] = {
-		[KEEL_GUEST_RUNNING] = "running",
-		[KEEL_GUEST_STOPPED] = "stopped",
-	};
-	static const char *const requests[] = {
-		[KEEL_REQ_NONE] = "none",
-		[KEEL_REQ_START] = "start",
-		[KEEL_REQ_STOP] = "stop",
-	};
-	const struct keel_chan_device *dev = &s->sh.device;
-	char buf[2][16];
-
-	keeld_logf(&s->log, "guest_state %s",
-		   serve_name(s->sh.guest_state, states, ARRAY_SIZE(states),
-			      buf[0], sizeof(buf[0])));
-	keeld_logf(&s->log, "request %u %s, seq %u, acked %u", dev->seq / 2,
-		   serve_name(dev->request, requests, ARRAY_SIZE(requests),
-			      buf[1], sizeof(buf[1])),
-		   dev->seq, dev->acked);
-	keeld_logf(&s->log, "kick_count %llu",
-		   (unsigned long long)s->sh.kick_count);
-	keeld_logf(&s->log, "disk %s %s", s->sh.disk_backstore,
-		   s->sh.disk_path);
-	keeld_logf(&s->log, "queues %u, features 0x%llx", dev->nr_queues,
-		   (unsigned long long)dev->features);
-	for (unsigned int i = 0; i < dev->nr_queues && i < KEEL_CHAN_MAX_QUEUES;
-	     i++) {
-		const struct keel_chan_queue *q = &dev->queue[i];
-
-		keeld_logf(&s->log,
-			   "queue %u size %u desc 0x%llx avail 0x%llx used "
-			   "0x%llx",
-			   q->index, q->size, (unsigned long long)q->desc,
-			   (unsigned long long)q->avail,
-			   (unsigned long long)q->used);
-	}
-}
-
 /* the real system calls */
-
-#define DAX_DEVICES "/sys/bus/dax/devices"
 
 static const char *sys_root(void *ctx)
 {
@@ -636,71 +639,15 @@ static int sys_close(void *ctx, int fd)
 	return close(fd);
 }
 
-/* dax device @name's @attr: "resource" is "0x<hex>", "size" decimal */
-static int sys_dax_attr(void *ctx, const char *name, const char *attr,
-			uint64_t *value)
-{
-	char path[PATH_MAX], buf[32], *end;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s%s/%s/%s", sys_root(ctx), DAX_DEVICES,
-		 name, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	errno = 0;
-	*value = strtoull(buf, &end, 0);
-	return errno || end == buf || (*end && *end != '\n') ? -1 : 0;
-}
-
 static int sys_find_dax(void *ctx, uint64_t phys, uint64_t size, char *dev,
 			size_t len)
 {
-	char path[PATH_MAX];
-	const struct dirent *e;
-	uint64_t start, bytes;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "%s%s", sys_root(ctx), DAX_DEVICES);
-	dir = opendir(path);
-	if (!dir)
-		return -1; /* ENOENT without the dax bus */
-	while ((e = readdir(dir))) {
-		if (e->d_name[0] == '.' ||
-		    sys_dax_attr(ctx, e->d_name, "resource", &start) ||
-		    sys_dax_attr(ctx, e->d_name, "size", &bytes) ||
-		    start != phys || bytes != size)
-			continue;
-		snprintf(dev, len, "/dev/%s", e->d_name);
-		closedir(dir);
-		return 0;
-	}
-	closedir(dir);
-	errno = ENOENT;
-	return -1;
+	return dax_find(sys_root(ctx), phys, size, dev, len);
 }
 
 static void *sys_map(void *ctx, const char *dev, uint64_t size)
 {
-	char path[PATH_MAX];
-	void *addr;
-	int fd, err;
-
-	snprintf(path, sizeof(path), "%s%s", sys_root(ctx), dev);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	err = errno;
-	close(fd); /* the mapping keeps the device */
-	errno = err;
-	return addr == MAP_FAILED ? NULL : addr;
+	return dax_map(sys_root(ctx), dev, size);
 }
 
 static void sys_unmap(void *ctx, void *addr, uint64_t size)

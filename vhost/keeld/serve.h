@@ -13,9 +13,12 @@
  *
  * A request n (device.seq / 2) is answered once: KEEL_IOC_ACK(n) when done,
  * KEEL_IOC_FAIL(n) when not. START stops whatever runs, then starts vhost
- * with each queue's base read from its used ring; STOP stops vhost, and the
- * ACK comes only after vhost_stop() returned. Every system call goes
- * through struct serve_ops and struct vhost_ops.
+ * with each queue's base read from its used ring, or taken from the request
+ * for a handoff start (KEEL_DEV_BASES) no keeld has answered yet; STOP
+ * stops vhost, and the ACK comes only after vhost_stop() returned; a
+ * handoff stop (KEEL_DEV_HANDOFF) is answered with KEEL_IOC_ACK_BASES, the
+ * bases vhost_stop() read. Every system call goes through struct serve_ops
+ * and struct vhost_ops.
  */
 #ifndef KEELD_SERVE_H
 #define KEELD_SERVE_H
@@ -85,6 +88,7 @@ struct serve {
 	uint8_t *ram;		/* guest-physical 0, NULL when not mapped */
 	uint64_t ram_size;
 	struct vhost_dev vhost;
+	uint16_t bases[KEEL_CHAN_MAX_QUEUES];	/* read by the last stop */
 	uint32_t answered;	/* the last request acked or failed */
 };
 
@@ -113,8 +117,5 @@ int serve_run(struct serve *s);
 /* Closes vhost, /dev/keel (keel.ko detaches the eventfds), the eventfds and
  * unmaps guest RAM. */
 void serve_close(struct serve *s);
-
-/* Logs s->sh: guest state, request, kicks, queues; a few lines. */
-void serve_status(const struct serve *s);
 
 #endif

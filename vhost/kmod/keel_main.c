@@ -11,7 +11,10 @@
  * - each signal of a queue's call eventfd (vhost's irqfd) becomes one
  *   KEEL_HC_RAISE hypercall;
  * - read(2) and poll(2) give keeld the device's lifecycle requests and the
- *   guest's state, which it answers with KEEL_IOC_ACK / KEEL_IOC_FAIL.
+ *   guest's state, which it answers with KEEL_IOC_ACK / KEEL_IOC_FAIL
+ *   (KEEL_IOC_ACK_BASES for a handoff stop);
+ * - keelctl pauses, stops, captures, restores and resumes the guest
+ *   through the handoff's ioctls, one hypercall each.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -33,16 +36,21 @@
 
 #include "keel_abi.h"
 #include "keel_dev.h"
+#include "keel_state.h"
 
 /* the registers keel.ko reads: the ABI version only */
 #define KEEL_CHAN_REGS_MIN_LEN (KEEL_CHAN_REG_ABI_VERSION + 4)
 
-/* keel_abi.h: number in RAX, argument in RDI, keel's answer in RAX */
-static inline long keel_hypercall(unsigned long nr, unsigned long arg)
+/* keel_abi.h: number in RAX, arguments in RDI and RSI, the answer in RAX */
+static inline long keel_hypercall(unsigned long nr, unsigned long arg,
+				  unsigned long arg2)
 {
 	long ret;
 
-	asm volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(arg) : "memory");
+	asm volatile("vmcall"
+		     : "=a"(ret)
+		     : "a"(nr), "D"(arg), "S"(arg2)
+		     : "memory");
 	return ret;
 }
 
@@ -198,9 +206,9 @@ static irqreturn_t keel_irq(int irq, void *data)
 
 static void keel_raise(struct keel_chan *chan, u32 queue)
 {
-	long ret = keel_hypercall(KEEL_HC_RAISE, queue);
+	long ret = keel_hypercall(KEEL_HC_RAISE, queue, 0);
 
-	if (ret) {
+	if (ret < 0) {
 		atomic_long_inc(&chan->stats.refused);
 		pr_warn_ratelimited("queue %u: keel refused the raise (%ld)\n",
 				    queue, ret);
@@ -441,18 +449,27 @@ static long keel_set_queue_fd(struct keel_file *kf, unsigned int cmd,
 }
 
 /*
- * keel's KEEL_E* answers as errnos; ENOSYS means an unknown system call to
- * user space, so an unknown hypercall (an older keel) is EOPNOTSUPP.
+ * keel's answer as the ioctl's: a value >= 0 as it is, KEEL_E* as errnos.
+ * ENOSYS means an unknown system call to user space, so an unknown
+ * hypercall (an older keel) is EOPNOTSUPP.
  */
 static long keel_errno(long ret)
 {
+	if (ret >= 0)
+		return ret;
 	switch (ret) {
-	case 0:
-		return 0;
+	case -KEEL_EBUSY:
+		return -EBUSY;
+	case -KEEL_EFAULT:
+		return -EFAULT;
 	case -KEEL_EINVAL:
 		return -EINVAL;
+	case -KEEL_ENOSPC:
+		return -ENOSPC;
 	case -KEEL_ENOSYS:
 		return -EOPNOTSUPP;
+	case -KEEL_EBADMSG:
+		return -EBADMSG;
 	case -KEEL_ESTALE:
 		return -ESTALE;
 	default:
@@ -460,36 +477,176 @@ static long keel_errno(long ret)
 	}
 }
 
-/* KEEL_IOC_ACK and KEEL_IOC_FAIL: request number @uarg is done, or not. */
-static long keel_answer(struct keel_file *kf, unsigned int cmd,
-			u32 __user *uarg)
-{
-	struct keel_chan *chan = kf->chan;
-	bool ack = cmd == KEEL_IOC_ACK;
-	long ret;
-	u32 n;
+/* One hypercall an ioctl makes, and keel's answer. */
+struct keel_hc {
+	unsigned long nr, arg, arg2;
+	const struct keel_chan_reply *reply; /* to the window before the call */
+	long ret; /* keel's answer: >= 0 or -KEEL_E* */
+};
 
-	if (get_user(n, uarg))
-		return -EFAULT;
+/*
+ * Makes @hc under the channel's lock: 0, or -ENODEV once the device is gone
+ * (no hypercall then).
+ */
+static int keel_hc(struct keel_chan *chan, struct keel_hc *hc)
+{
 	mutex_lock(&chan->lock);
 	if (chan->gone) {
 		mutex_unlock(&chan->lock);
 		return -ENODEV;
 	}
-	ret = keel_hypercall(ack ? KEEL_HC_ACK : KEEL_HC_FAIL, n);
+	if (hc->reply) {
+		memcpy(&chan->shared->reply, hc->reply, sizeof(*hc->reply));
+		wmb(); /* the reply before the ACK that has keel read it */
+	}
+	hc->ret = keel_hypercall(hc->nr, hc->arg, hc->arg2);
 	mutex_unlock(&chan->lock);
-	if (ret)
+	return 0;
+}
+
+/* KEEL_IOC_ACK and KEEL_IOC_FAIL: request number @uarg is done, or not. */
+static long keel_answer(struct keel_file *kf, unsigned int cmd,
+			u32 __user *uarg)
+{
+	bool ack = cmd == KEEL_IOC_ACK;
+	struct keel_hc hc = { .nr = ack ? KEEL_HC_ACK : KEEL_HC_FAIL };
+	u32 n;
+	int err;
+
+	if (get_user(n, uarg))
+		return -EFAULT;
+	hc.arg = n;
+	err = keel_hc(kf->chan, &hc);
+	if (err)
+		return err;
+	if (hc.ret < 0)
 		pr_warn("request %u: keel refused the %s (%ld)\n", n,
-			ack ? "ack" : "failure", ret);
+			ack ? "ack" : "failure", hc.ret);
 	else
 		pr_info("request %u %s\n", n,
 			ack ? "acknowledged" : "failed: the guest's device needs a reset");
-	return keel_errno(ret);
+	return keel_errno(hc.ret);
+}
+
+/* KEEL_IOC_ACK_BASES: a handoff stop is done, with the queues' bases */
+static long keel_ack_bases(struct keel_file *kf,
+			   struct keel_chan_reply __user *uarg)
+{
+	struct keel_chan_reply reply;
+	struct keel_hc hc = { .nr = KEEL_HC_ACK, .reply = &reply };
+	int err;
+
+	if (copy_from_user(&reply, uarg, sizeof(reply)))
+		return -EFAULT;
+	reply.reserved = 0;
+	hc.arg = reply.n;
+	err = keel_hc(kf->chan, &hc);
+	if (err)
+		return err;
+	if (hc.ret < 0)
+		pr_warn("request %u: keel refused the handoff stop's ack (%ld)\n",
+			reply.n, hc.ret);
+	else
+		pr_info("request %u acknowledged with the queues' bases\n",
+			reply.n);
+	return keel_errno(hc.ret);
+}
+
+/* The handoff's hypercalls without arguments */
+static const struct keel_handoff_call {
+	unsigned int cmd;
+	unsigned long nr;
+	const char *name;
+} keel_handoff_calls[] = {
+	{ KEEL_IOC_PAUSE, KEEL_HC_PAUSE, "pause" },
+	{ KEEL_IOC_RESUME, KEEL_HC_RESUME, "resume" },
+	{ KEEL_IOC_HANDOFF_STOP, KEEL_HC_HANDOFF_STOP, "handoff stop" },
+	{ KEEL_IOC_DROP, KEEL_HC_DROP, "drop" },
+	{ KEEL_IOC_HANDOFF_START, KEEL_HC_HANDOFF_START, "handoff start" },
+};
+
+static long keel_handoff(struct keel_file *kf,
+			 const struct keel_handoff_call *call)
+{
+	struct keel_hc hc = { .nr = call->nr };
+	int err = keel_hc(kf->chan, &hc);
+
+	if (err)
+		return err;
+	if (hc.ret < 0)
+		pr_warn("guest %s: keel refused (%ld)\n", call->name, hc.ret);
+	else
+		pr_info("guest %s: keel answered %ld\n", call->name, hc.ret);
+	return keel_errno(hc.ret);
+}
+
+/* STATE_GET: keel's stream, from the buffer it wrote to user space */
+static long keel_state_out(struct keel_state_buf __user *uarg,
+			   const struct keel_state_buf *sb, const void *buf,
+			   long len)
+{
+	if (len > KEEL_STATE_MAX)
+		return -EIO; /* more than keel may write */
+	if (len > sb->len)
+		return -ENOSPC;
+	if (copy_to_user(u64_to_user_ptr(sb->addr), buf, len) ||
+	    put_user((u32)len, &uarg->written))
+		return -EFAULT;
+	pr_info("guest state get: %ld bytes\n", len);
+	return 0;
+}
+
+/*
+ * STATE_GET and STATE_SET: keel reads and writes companion-physical
+ * memory, so the stream goes through a physically contiguous buffer.
+ */
+static long keel_state(struct keel_file *kf, unsigned int cmd,
+		       struct keel_state_buf __user *uarg)
+{
+	bool get = cmd == KEEL_IOC_STATE_GET;
+	struct keel_state_buf sb;
+	struct keel_hc hc;
+	void *buf;
+	long err;
+
+	if (copy_from_user(&sb, uarg, sizeof(sb)))
+		return -EFAULT;
+	if (!get && sb.len > KEEL_STATE_MAX)
+		return -EINVAL;
+	buf = kzalloc(KEEL_STATE_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	hc = (struct keel_hc){
+		.nr = get ? KEEL_HC_STATE_GET : KEEL_HC_STATE_SET,
+		.arg = virt_to_phys(buf),
+		.arg2 = get ? KEEL_STATE_MAX : sb.len,
+	};
+	if (!get && copy_from_user(buf, u64_to_user_ptr(sb.addr), sb.len))
+		err = -EFAULT;
+	else
+		err = keel_hc(kf->chan, &hc);
+	if (err)
+		goto out;
+	if (hc.ret < 0) {
+		pr_warn("guest state %s: keel refused (%ld)\n",
+			get ? "get" : "set", hc.ret);
+		err = keel_errno(hc.ret);
+	} else if (get) {
+		err = keel_state_out(uarg, &sb, buf, hc.ret);
+	} else {
+		pr_info("guest state set: %u bytes, start request %ld\n",
+			sb.len, hc.ret);
+		err = hc.ret;
+	}
+out:
+	kfree(buf);
+	return err;
 }
 
 static long keel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct keel_file *kf = file->private_data;
+	unsigned int i;
 
 	switch (cmd) {
 	case KEEL_IOC_SET_KICK:
@@ -498,9 +655,16 @@ static long keel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KEEL_IOC_ACK:
 	case KEEL_IOC_FAIL:
 		return keel_answer(kf, cmd, (u32 __user *)arg);
-	default:
-		return -ENOTTY;
+	case KEEL_IOC_ACK_BASES:
+		return keel_ack_bases(kf, (void __user *)arg);
+	case KEEL_IOC_STATE_GET:
+	case KEEL_IOC_STATE_SET:
+		return keel_state(kf, cmd, (void __user *)arg);
 	}
+	for (i = 0; i < ARRAY_SIZE(keel_handoff_calls); i++)
+		if (keel_handoff_calls[i].cmd == cmd)
+			return keel_handoff(kf, &keel_handoff_calls[i]);
+	return -ENOTTY;
 }
 
 /* misc_open() holds misc_mtx, so remove() cannot free the channel here. */

@@ -1,0 +1,1385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * keelctl against fakes: /dev/keel as a small model of keel (pause, the
+ * handoff's requests, keel's part of the stream) with a keeld that answers
+ * requests after a number of polls, guest RAM as a buffer, files in memory,
+ * one TCP connection as buffers and a clock that moves only when keelctl
+ * waits. Each test checks the exact sequence of ioctls (and file and
+ * connection calls), what keelctl printed, and guest RAM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "runtime/crc32c.h"
+#include "runtime/handoff_stream.h"
+#include "vhost/keel_dev.h"
+#include "vhost/keel_state.h"
+#include "vhost/keelctl/commands.h"
+#include "tests/unit/recorder.h"
+
+#define WWPN "naa.5001405abcdef001"
+#define RAM_PHYS 0x2be00000ull
+#define RAM_SIZE (5u << 20) /* 1280 pages: chunks of 512, 512 and 256 */
+#define PAGES (RAM_SIZE / 4096)
+#define KEEL_FD 3
+#define SOCK_FD 4
+#define FILE_FD 5 /* and up */
+#define MAX_FILES 4
+#define MAX_LINES 64
+#define LINE_LEN REC_LINE_LEN
+#define PATH "/var/lib/keel/guest.keel"
+#define TARGET "10.0.0.2:7000"
+#define RECORDS(x) ((int)(sizeof(x) / sizeof((x)[0])))
+
+struct mfile {
+	char name[64];
+	uint8_t *buf;
+	size_t len;
+};
+
+enum reply { REPLY_LINE, REPLY_EOF, REPLY_NONE };
+
+struct lines {
+	char line[MAX_LINES][LINE_LEN];
+	int n;
+};
+
+struct fake {
+	struct keel_chan_shared sh;
+	uint8_t *ram;
+	bool mapped;
+	uint64_t now;
+	/* keel */
+	bool paused;
+	bool stopped; /* the device is stopped for a handoff */
+	bool dropped;
+	bool started; /* the guest's driver started its device */
+	unsigned long refuse_req;
+	int refuse_errno;
+	uint8_t state[KEEL_STATE_MAX]; /* what STATE_GET writes */
+	uint32_t state_len;
+	uint8_t loaded[KEEL_STATE_MAX]; /* what STATE_SET read */
+	uint32_t loaded_len;
+	/* keeld: answers a request at the @answer_after'th poll */
+	uint32_t pending;
+	int answer_after, polls;
+	bool ignore_stop;
+	/* files */
+	struct mfile files[MAX_FILES];
+	int nfiles;
+	size_t file_pos[MAX_FILES];
+	/* the connection */
+	uint8_t *wire; /* what the sender wrote */
+	size_t wire_len;
+	const uint8_t *in; /* what the receiver reads */
+	size_t in_len, in_pos;
+	const size_t *frags; /* the receiver's read sizes, in turn */
+	int nfrags, frag;
+	enum reply reply;
+	const char *reply_line; /* what the sender reads back */
+	char answer[LINE_LEN]; /* what the receiver wrote back */
+	/* what keelctl printed */
+	struct lines out, err, progress;
+};
+
+static struct fake fk;
+static struct keelctl k;
+static uint8_t ram_before[RAM_SIZE]; /* guest RAM as a test left it */
+
+/* a keelctl log's sink */
+static void log_line(void *arg, const char *line)
+{
+	struct lines *l = arg;
+
+	assert_true(l->n < MAX_LINES);
+	snprintf(l->line[l->n++], LINE_LEN, "%s", line);
+}
+
+/* @want[0..n) are exactly the lines of @l */
+static void assert_lines(const struct lines *l, const char *const *want, int n)
+{
+	for (int i = 0; i < l->n && i < n; i++)
+		if (strcmp(l->line[i], want[i]))
+			fail_msg("line %d: \"%s\", wanted \"%s\"", i,
+				 l->line[i], want[i]);
+	if (l->n != n) {
+		for (int i = 0; i < l->n; i++)
+			print_message("logged: %s\n", l->line[i]);
+		fail_msg("%d lines, wanted %d", l->n, n);
+	}
+}
+
+#define LINES(...) ((const char *const[]){ __VA_ARGS__ })
+#define NLINES(...) ((int)(sizeof(LINES(__VA_ARGS__)) / sizeof(char *)))
+#define assert_out(...) \
+	assert_lines(&fk.out, LINES(__VA_ARGS__), NLINES(__VA_ARGS__))
+#define assert_err(...) \
+	assert_lines(&fk.err, LINES(__VA_ARGS__), NLINES(__VA_ARGS__))
+
+/* ---- /dev/keel: a model of keel, and keeld ---- */
+
+static int fake_keel_open(void *ctx)
+{
+	(void)ctx;
+	fd_opened(KEEL_FD);
+	return KEEL_FD;
+}
+
+static int fake_keel_read(void *ctx, int fd, void *buf, size_t len)
+{
+	(void)ctx;
+	assert_int_equal(fd, KEEL_FD);
+	assert_int_equal(len, sizeof(fk.sh));
+	memcpy(buf, &fk.sh, len);
+	return (int)len;
+}
+
+/* keel posts a request; keeld answers it at its answer_after'th poll */
+static uint32_t post(uint32_t request, uint32_t flags)
+{
+	struct keel_chan_device *d = &fk.sh.device;
+
+	d->seq += 2;
+	d->request = request;
+	d->flags = flags;
+	fk.pending = d->seq / 2;
+	fk.polls = 0;
+	return fk.pending;
+}
+
+/* the disk keel serves: the driver started it, no handoff stopped it */
+static bool served(void)
+{
+	return fk.started && !fk.stopped && !fk.dropped;
+}
+
+/* what keel's runtime/handoff.c answers, as far as keelctl cares */
+static int keel_call(unsigned long req, void *arg)
+{
+	struct keel_state_buf *sb = arg;
+	uint32_t n = 0;
+
+	switch (req) {
+	case KEEL_IOC_PAUSE:
+		record("PAUSE");
+		if (fk.paused)
+			return failed(EBUSY);
+		fk.paused = true;
+		return 0;
+	case KEEL_IOC_RESUME:
+		record("RESUME");
+		if (!fk.paused || fk.dropped || fk.stopped)
+			return failed(EBUSY);
+		fk.paused = false;
+		return 0;
+	case KEEL_IOC_HANDOFF_STOP:
+	case KEEL_IOC_HANDOFF_START:
+		record("HANDOFF_%s",
+		       req == KEEL_IOC_HANDOFF_STOP ? "STOP" : "START");
+		if (!fk.paused || fk.dropped)
+			return failed(EBUSY);
+		if (req == KEEL_IOC_HANDOFF_STOP && served())
+			n = post(KEEL_REQ_STOP, KEEL_DEV_HANDOFF);
+		else if (req == KEEL_IOC_HANDOFF_START && fk.stopped)
+			n = post(KEEL_REQ_START, KEEL_DEV_BASES);
+		if (n)
+			fk.stopped = req == KEEL_IOC_HANDOFF_STOP;
+		break;
+	case KEEL_IOC_STATE_GET:
+		record("STATE_GET");
+		assert_int_equal(sb->len, KEEL_STATE_MAX);
+		if (!fk.paused || fk.dropped || served())
+			return failed(EBUSY);
+		memcpy((void *)(uintptr_t)sb->addr, fk.state, fk.state_len);
+		sb->written = fk.state_len;
+		return 0;
+	case KEEL_IOC_STATE_SET:
+		record("STATE_SET");
+		assert_true(sb->len <= KEEL_STATE_MAX);
+		if (!fk.paused || served())
+			return failed(EBUSY);
+		memcpy(fk.loaded, (void *)(uintptr_t)sb->addr, sb->len);
+		fk.loaded_len = sb->len;
+		fk.dropped = fk.stopped = false;
+		if (fk.started)
+			n = post(KEEL_REQ_START, KEEL_DEV_BASES);
+		break;
+	case KEEL_IOC_DROP:
+		record("DROP");
+		if (!fk.paused || served())
+			return failed(EBUSY);
+		memset(fk.ram, 0, RAM_SIZE);
+		fk.dropped = true;
+		fk.stopped = false;
+		return 0;
+	default:
+		fail_msg("unexpected /dev/keel ioctl %#lx", req);
+	}
+	/* the request posted: its number */
+	snprintf(rec.calls[rec.ncalls - 1] + strlen(rec.calls[rec.ncalls - 1]),
+		 16, " %u", n);
+	return (int)n;
+}
+
+static int fake_keel_ioctl(void *ctx, int fd, unsigned long req, void *arg)
+{
+	(void)ctx;
+	assert_int_equal(fd, KEEL_FD);
+	if (req != fk.refuse_req || !fk.refuse_errno)
+		return keel_call(req, arg);
+	record("ioctl %#lx", req);
+	return failed(fk.refuse_errno);
+}
+
+static void keeld_poll(void)
+{
+	struct keel_chan_device *d = &fk.sh.device;
+
+	if (!fk.pending || fk.answer_after < 0 || ++fk.polls < fk.answer_after)
+		return;
+	if (fk.ignore_stop && d->request == KEEL_REQ_STOP)
+		return;
+	d->acked = fk.pending;
+	fk.pending = 0;
+}
+
+/* ---- guest RAM, time ---- */
+
+static int fake_find_dax(void *ctx, uint64_t phys, uint64_t size, char *dev,
+			 size_t len)
+{
+	(void)ctx;
+	assert_int_equal(phys, RAM_PHYS);
+	assert_int_equal(size, RAM_SIZE);
+	snprintf(dev, len, "/dev/dax0.0");
+	return 0;
+}
+
+static void *fake_map(void *ctx, const char *dev, uint64_t size)
+{
+	(void)ctx;
+	assert_string_equal(dev, "/dev/dax0.0");
+	assert_int_equal(size, RAM_SIZE);
+	assert_false(fk.mapped);
+	fk.mapped = true;
+	return fk.ram;
+}
+
+static void fake_unmap(void *ctx, void *addr, uint64_t size)
+{
+	(void)ctx;
+	assert_ptr_equal(addr, fk.ram);
+	assert_int_equal(size, RAM_SIZE);
+	assert_true(fk.mapped);
+	fk.mapped = false;
+}
+
+static uint64_t fake_now(void *ctx)
+{
+	(void)ctx;
+	return fk.now;
+}
+
+/* ---- files in memory ---- */
+
+static struct mfile *find_file(const char *path)
+{
+	for (int i = 0; i < fk.nfiles; i++)
+		if (!strcmp(fk.files[i].name, path))
+			return &fk.files[i];
+	return NULL;
+}
+
+static struct mfile *new_file(const char *path)
+{
+	struct mfile *f = find_file(path);
+
+	if (!f) {
+		assert_true(fk.nfiles < MAX_FILES);
+		f = &fk.files[fk.nfiles++];
+		snprintf(f->name, sizeof(f->name), "%s", path);
+	}
+	free(f->buf);
+	f->buf = NULL;
+	f->len = 0;
+	return f;
+}
+
+static int fake_create(void *ctx, const char *path)
+{
+	int i = (int)(new_file(path) - fk.files);
+
+	(void)ctx;
+	record("CREATE %s", path);
+	fd_opened(FILE_FD + i);
+	return FILE_FD + i;
+}
+
+static int fake_open(void *ctx, const char *path)
+{
+	struct mfile *f = find_file(path);
+	int i;
+
+	(void)ctx;
+	record("OPEN %s", path);
+	if (!f)
+		return failed(ENOENT);
+	i = (int)(f - fk.files);
+	fk.file_pos[i] = 0;
+	fd_opened(FILE_FD + i);
+	return FILE_FD + i;
+}
+
+static void append(uint8_t **buf, size_t *len, const void *data, size_t n)
+{
+	if (!n)
+		return;
+	*buf = realloc(*buf, *len + n);
+	assert_non_null(*buf);
+	memcpy(*buf + *len, data, n);
+	*len += n;
+}
+
+static int fake_sync(void *ctx, int fd)
+{
+	(void)ctx;
+	assert_true(fd >= FILE_FD && rec.open_fds[fd]);
+	record("SYNC");
+	return 0;
+}
+
+/* ---- the connection ---- */
+
+static int fake_connect(void *ctx, const char *host, const char *port)
+{
+	(void)ctx;
+	record("CONNECT %s:%s", host, port);
+	fd_opened(SOCK_FD);
+	return SOCK_FD;
+}
+
+static int fake_accept(void *ctx, const char *port)
+{
+	(void)ctx;
+	record("ACCEPT %s", port);
+	fd_opened(SOCK_FD);
+	return SOCK_FD;
+}
+
+static int fake_shutdown(void *ctx, int fd)
+{
+	(void)ctx;
+	assert_int_equal(fd, SOCK_FD);
+	record("SHUTDOWN");
+	return 0;
+}
+
+static ssize_t read_socket(void *buf, size_t len)
+{
+	size_t n;
+
+	if (fk.reply_line) { /* the sender reads the receiver's answer */
+		n = strlen(fk.reply_line) < len ? strlen(fk.reply_line) : len;
+		memcpy(buf, fk.reply_line, n);
+		fk.reply_line += n;
+		return (ssize_t)n;
+	}
+	n = fk.in_len - fk.in_pos;
+	if (fk.nfrags && fk.frags[fk.frag % fk.nfrags] < n)
+		n = fk.frags[fk.frag++ % fk.nfrags];
+	n = n < len ? n : len;
+	memcpy(buf, fk.in + fk.in_pos, n);
+	fk.in_pos += n;
+	return (ssize_t)n;
+}
+
+static ssize_t fake_read(void *ctx, int fd, void *buf, size_t len)
+{
+	struct mfile *f;
+	size_t *pos, n;
+
+	(void)ctx;
+	assert_true(rec.open_fds[fd]);
+	if (fd == SOCK_FD)
+		return read_socket(buf, len);
+	f = &fk.files[fd - FILE_FD];
+	pos = &fk.file_pos[fd - FILE_FD];
+	n = f->len - *pos < len ? f->len - *pos : len;
+	if (n)
+		memcpy(buf, f->buf + *pos, n);
+	*pos += n;
+	return (ssize_t)n;
+}
+
+static int fake_write(void *ctx, int fd, const void *buf, size_t len)
+{
+	(void)ctx;
+	assert_true(rec.open_fds[fd]);
+	if (fd != SOCK_FD)
+		append(&fk.files[fd - FILE_FD].buf, &fk.files[fd - FILE_FD].len,
+		       buf, len);
+	else if (fk.in) /* the receiver answers */
+		strncat(fk.answer, buf, len);
+	else
+		append(&fk.wire, &fk.wire_len, buf, len);
+	return 0;
+}
+
+/* /dev/keel is never readable (keel wakes nobody when keeld answers);
+ * the connection is when the answer is there */
+static int fake_wait(void *ctx, int fd, int timeout_ms)
+{
+	(void)ctx;
+	assert_true(timeout_ms > 0);
+	if (fd == SOCK_FD && fk.reply != REPLY_NONE)
+		return 1;
+	fk.now += (uint64_t)timeout_ms * 1000000;
+	if (fd == KEEL_FD)
+		keeld_poll();
+	return 0;
+}
+
+static const struct keelctl_ops fake_ops = {
+	.keel_open = fake_keel_open,
+	.keel_read = fake_keel_read,
+	.keel_ioctl = fake_keel_ioctl,
+	.find_dax = fake_find_dax,
+	.map = fake_map,
+	.unmap = fake_unmap,
+	.create = fake_create,
+	.open = fake_open,
+	.connect = fake_connect,
+	.accept = fake_accept,
+	.read = fake_read,
+	.write = fake_write,
+	.wait = fake_wait,
+	.shutdown = fake_shutdown,
+	.sync = fake_sync,
+	.close = fd_closed,
+	.now_ns = fake_now,
+};
+
+/* ---- streams ---- */
+
+static const struct keel_state_compat compat = {
+	.cpu_vendor = "GenuineIntel",
+	.xsave_size = 2696,
+	.xcr0_mask = 0x7,
+	.tsc_khz = 3000000,
+	.memory_size = RAM_SIZE,
+	.disk_queues = 1,
+	.disk_queue_size = 128,
+	.disk_wwpn = WWPN,
+};
+
+/* keel's sections but COMPAT: payloads of these lengths, made up */
+static const struct {
+	uint32_t type;
+	size_t len;
+} keel_sections[] = {
+	{ KEEL_STATE_VCPU, 600 },   { KEEL_STATE_LAPIC, 1024 },
+	{ KEEL_STATE_XSAVE, 2696 }, { KEEL_STATE_VIRTIO, 300 },
+	{ KEEL_STATE_UART, 16 },
+};
+
+struct stream {
+	uint8_t buf[2 * RAM_SIZE + 2 * KEEL_STATE_MAX];
+	struct hs_membuf mem;
+	struct hs_encoder enc;
+};
+
+static struct stream st;
+
+static void stream_begin(void)
+{
+	st.mem = (struct hs_membuf){ .buf = st.buf, .cap = sizeof(st.buf) };
+	assert_int_equal(hs_encoder_init(&st.enc, hs_membuf_write, &st.mem), 0);
+}
+
+/* keel's part: COMPAT (@c, NULL: none), then the others */
+static void stream_keel(const struct keel_state_compat *c)
+{
+	uint8_t payload[4096];
+
+	if (c)
+		assert_int_equal(hs_encode_section(&st.enc, KEEL_STATE_COMPAT,
+						   c, sizeof(*c)),
+				 0);
+	for (size_t i = 0; i < sizeof(keel_sections) / sizeof(keel_sections[0]);
+	     i++) {
+		memset(payload, (int)keel_sections[i].type * 17,
+		       keel_sections[i].len);
+		assert_int_equal(
+			hs_encode_section(&st.enc, keel_sections[i].type,
+					  payload, keel_sections[i].len),
+			0);
+	}
+}
+
+/* MEMORY: @pages of @ram from @gpa */
+static void stream_memory(const uint8_t *ram, uint64_t gpa, uint32_t pages)
+{
+	struct keel_state_memory m = { .gpa = gpa, .pages = pages };
+	const struct hs_iovec iov[] = { { &m, sizeof(m) },
+					{ ram + gpa, pages * 4096ul } };
+
+	assert_int_equal(hs_encode_sectionv(&st.enc, KEEL_STATE_MEMORY, iov, 2),
+			 0);
+}
+
+/* all of @ram, in the chunks keelctl writes */
+static void stream_ram(const uint8_t *ram)
+{
+	stream_memory(ram, 0, 512);
+	stream_memory(ram, 2 << 20, 512);
+	stream_memory(ram, 4 << 20, 256);
+}
+
+static void stream_round(uint32_t round, uint64_t pages)
+{
+	struct keel_state_round r = { .round = round, .pages = pages };
+
+	assert_int_equal(
+		hs_encode_section(&st.enc, KEEL_STATE_ROUND, &r, sizeof(r)), 0);
+}
+
+static void stream_end(void)
+{
+	assert_int_equal(hs_encode_end(&st.enc), 0);
+}
+
+/* what keel's STATE_GET answers */
+static void make_keel_part(void)
+{
+	stream_begin();
+	stream_keel(&compat);
+	stream_end();
+	memcpy(fk.state, st.buf, st.mem.len);
+	fk.state_len = (uint32_t)st.mem.len;
+}
+
+static void put_file(const char *path, const void *buf, size_t len)
+{
+	struct mfile *f = new_file(path);
+
+	append(&f->buf, &f->len, buf, len);
+}
+
+/* ---- set-ups ---- */
+
+static void fill_ram(uint8_t *ram, unsigned int seed)
+{
+	for (size_t i = 0; i < RAM_SIZE; i++)
+		ram[i] = (uint8_t)((i / 4096) * 31 + i * 7 + seed);
+}
+
+/* a running guest whose device the driver started (request 1, acked) */
+static int fresh(void **state)
+{
+	(void)state;
+	memset(&fk, 0, sizeof(fk));
+	memset(&rec, 0, sizeof(rec));
+	fk.ram = malloc(RAM_SIZE);
+	assert_non_null(fk.ram);
+	fill_ram(fk.ram, 0);
+	fk.sh = (struct keel_chan_shared){
+		.magic = KEEL_CHAN_MAGIC,
+		.abi_version = KEEL_CHAN_ABI_VERSION,
+		.disk_queues = 1,
+		.disk_queue_size = 128,
+		.disk_wwpn = WWPN,
+		.disk_backstore = "fileio",
+		.disk_path = "/var/lib/keel/disk0.img",
+		.guest_ram_phys = RAM_PHYS,
+		.guest_ram_size = RAM_SIZE,
+		.kick_count = 4321,
+		.guest_state = KEEL_GUEST_RUNNING,
+		.device = { .seq = 2,
+			    .request = KEEL_REQ_START,
+			    .acked = 1,
+			    .nr_queues = 3 },
+	};
+	fk.started = true;
+	fk.answer_after = 1;
+	make_keel_part();
+	k = (struct keelctl){
+		.ops = &fake_ops,
+		.out = { log_line, &fk.out },
+		.err = { log_line, &fk.err },
+		.progress = { log_line, &fk.progress },
+		.ack_timeout_ms = KEELCTL_ACK_TIMEOUT_MS,
+		.reply_timeout_ms = KEELCTL_REPLY_TIMEOUT_MS,
+		.keel_fd = -1,
+	};
+	return 0;
+}
+
+/* nothing left open or mapped */
+static int closed(void **state)
+{
+	(void)state;
+	assert_fds_closed();
+	assert_false(fk.mapped);
+	for (int i = 0; i < fk.nfiles; i++)
+		free(fk.files[i].buf);
+	free(fk.wire);
+	free(fk.ram);
+	return 0;
+}
+
+static void forget(void)
+{
+	rec.ncalls = rec.nwant = 0;
+	fk.out.n = fk.err.n = fk.progress.n = 0;
+}
+
+/* the stream keelctl writes for the guest: its length */
+static size_t stream_len(void)
+{
+	return fk.state_len +
+	       3 * (HS_SECTION_HEADER_LEN + sizeof(struct keel_state_memory)) +
+	       RAM_SIZE;
+}
+
+/* keelctl save PATH, which the tests below build on */
+static void save(void)
+{
+	char line[LINE_LEN];
+
+	assert_int_equal(cmd_save(&k, PATH), 0);
+	want("CREATE " PATH);
+	want("PAUSE");
+	want("HANDOFF_STOP 2");
+	want("STATE_GET");
+	want("SYNC");
+	assert_wanted();
+	snprintf(line, sizeof(line),
+		 "saved %zu bytes (5 MiB RAM, %u bytes state) in 0.01 s",
+		 stream_len(), fk.state_len);
+	assert_out(line,
+		   "the guest stays paused with its device stopped: `keelctl "
+		   "resume` lets it go on, `keelctl drop` discards it");
+	assert_int_equal(fk.err.n, 0);
+	fk.out.n = 0;
+}
+
+/* ---- save ---- */
+
+static void test_save(void **state)
+{
+	const struct mfile *f;
+
+	(void)state;
+	save();
+	assert_true(fk.paused && fk.stopped);
+	f = find_file(PATH);
+	assert_non_null(f);
+	assert_int_equal(f->len, stream_len());
+	/* keel's part as it came, but its END; RAM after it */
+	assert_memory_equal(f->buf, fk.state, fk.state_len - 24);
+	assert_memory_equal(f->buf + fk.state_len - 24 + 40, fk.ram, 2 << 20);
+	assert_lines(&fk.progress,
+		     LINES("saving: 2 of 5 MiB (40 %), 0.0 MiB/s",
+			   "saving: 4 of 5 MiB (80 %), 0.0 MiB/s",
+			   "saving: 5 of 5 MiB (100 %), 0.0 MiB/s"),
+		     3);
+}
+
+/* a device the guest's driver never started: no request, nothing to wait
+ * for, on the way out or back */
+static void test_save_device_not_started(void **state)
+{
+	(void)state;
+	fk.started = false;
+	assert_int_equal(cmd_save(&k, PATH), 0);
+	assert_int_equal(cmd_resume(&k), 0);
+	want("CREATE " PATH);
+	want("PAUSE");
+	want("HANDOFF_STOP 0");
+	want("STATE_GET");
+	want("SYNC");
+	want("HANDOFF_START 0");
+	want("RESUME");
+	assert_wanted();
+	assert_int_equal(fk.now, 0);
+	assert_false(fk.paused);
+}
+
+/* keeld never answers the stop: after 30 s the guest goes on */
+static void test_save_no_answer(void **state)
+{
+	(void)state;
+	fk.ignore_stop = true;
+	assert_int_equal(cmd_save(&k, PATH), 1);
+	want("CREATE " PATH);
+	want("PAUSE");
+	want("HANDOFF_STOP 2");
+	want("HANDOFF_START 3");
+	want("RESUME");
+	assert_wanted();
+	assert_err("request 2: keeld has not answered in 30 s",
+		   "the guest goes on", PATH " holds no whole guest");
+	assert_false(fk.paused);
+	assert_int_equal(fk.out.n, 0);
+}
+
+/* keel's part does not decode: the guest goes on */
+static void test_save_bad_keel_part(void **state)
+{
+	(void)state;
+	fk.state[fk.state_len - 30] ^= 1; /* UART's payload */
+	assert_int_equal(cmd_save(&k, PATH), 1);
+	want("CREATE " PATH);
+	want("PAUSE");
+	want("HANDOFF_STOP 2");
+	want("STATE_GET");
+	want("HANDOFF_START 3");
+	want("RESUME");
+	assert_wanted();
+	assert_true(strstr(fk.err.line[0], "keel's state (") == fk.err.line[0]);
+	assert_non_null(strstr(fk.err.line[0], "(type 6): payload crc32c"));
+}
+
+/* after a save the device is started again before the guest goes on */
+static void test_resume_after_save(void **state)
+{
+	(void)state;
+	save();
+	assert_int_equal(cmd_resume(&k), 0);
+	want("HANDOFF_START 3");
+	want("RESUME");
+	assert_wanted();
+	assert_out("guest resumed");
+	assert_false(fk.paused || fk.stopped);
+}
+
+static void test_pause_resume_drop_stats(void **state)
+{
+	(void)state;
+	assert_int_equal(cmd_pause(&k), 0);
+	assert_int_equal(cmd_pause(&k), 1);
+	assert_int_equal(cmd_resume(&k), 0);
+	assert_int_equal(cmd_drop(&k), 1);
+	want("PAUSE");
+	want("PAUSE !16");
+	want("HANDOFF_START 0");
+	want("RESUME");
+	want("DROP !16");
+	assert_wanted();
+	assert_out("guest paused", "guest resumed");
+	assert_err("pause: keel refused: Device or resource busy (errno 16)",
+		   "drop: keel refused: Device or resource busy (errno 16)");
+	forget();
+	assert_int_equal(cmd_stats(&k), 0);
+	assert_int_equal(rec.ncalls, 0);
+	assert_out("guest_state running", "request 1 start, seq 2, acked 1",
+		   "kick_count 4321", "guest RAM 0x2be00000, 5 MiB",
+		   "disk fileio /var/lib/keel/disk0.img",
+		   "queues 3, features 0x0",
+		   "queue 0 size 0 desc 0x0 avail 0x0 used 0x0",
+		   "queue 0 size 0 desc 0x0 avail 0x0 used 0x0",
+		   "queue 0 size 0 desc 0x0 avail 0x0 used 0x0");
+	forget();
+	save();
+	assert_int_equal(cmd_drop(&k), 0);
+	want("DROP");
+	assert_wanted();
+	assert_out("guest dropped");
+}
+
+/* ---- restore ---- */
+
+/* the saved guest into a dropped one */
+static void test_save_restore(void **state)
+{
+	char line[LINE_LEN];
+
+	(void)state;
+	save();
+	memcpy(ram_before, fk.ram, RAM_SIZE);
+	assert_int_equal(cmd_drop(&k), 0);
+	forget();
+	assert_int_equal(cmd_restore(&k, PATH), 0);
+	want("OPEN " PATH);
+	want("DROP");
+	want("OPEN " PATH);
+	want("STATE_SET 3");
+	want("RESUME");
+	assert_wanted();
+	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+	/* keel gets back exactly what it gave */
+	assert_int_equal(fk.loaded_len, fk.state_len);
+	assert_memory_equal(fk.loaded, fk.state, fk.state_len);
+	snprintf(line, sizeof(line),
+		 "restored %zu bytes (5 MiB RAM, %u bytes state) in 0.01 s; "
+		 "the guest runs",
+		 stream_len(), fk.state_len);
+	assert_out(line);
+	assert_int_equal(fk.err.n, 0);
+	assert_false(fk.paused);
+	assert_int_equal(fk.sh.device.acked, 3);
+}
+
+/* the guest's driver had not started its device: no request to wait for */
+static void test_restore_device_not_started(void **state)
+{
+	(void)state;
+	save();
+	fk.started = false;
+	assert_int_equal(cmd_restore(&k, PATH), 0);
+	want("OPEN " PATH);
+	want("DROP");
+	want("OPEN " PATH);
+	want("STATE_SET 0");
+	want("RESUME");
+	assert_wanted();
+}
+
+/*
+ * A stream restore refuses: nothing but reading the file happens, guest
+ * RAM and keel are as they were, and one line says why.
+ */
+static void restore_refuses(const void *buf, size_t len)
+{
+	put_file(PATH, buf, len);
+	memcpy(ram_before, fk.ram, RAM_SIZE);
+	forget();
+	assert_int_equal(cmd_restore(&k, PATH), 1);
+	want("OPEN " PATH);
+	assert_wanted();
+	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+	assert_int_equal(fk.loaded_len, 0);
+	assert_int_equal(fk.out.n, 0);
+	assert_int_equal(fk.err.n, 1);
+}
+
+/* ... with this reason */
+static void refused(const void *buf, size_t len, const char *why)
+{
+	char line[LINE_LEN];
+
+	restore_refuses(buf, len);
+	snprintf(line, sizeof(line), "restore " PATH ": %s; nothing changed",
+		 why);
+	assert_err(line);
+}
+
+/* a saved stream, to spoil */
+static uint8_t *saved_copy(size_t *len)
+{
+	const struct mfile *f;
+	uint8_t *copy;
+
+	save();
+	f = find_file(PATH);
+	copy = malloc(f->len);
+	assert_non_null(copy);
+	memcpy(copy, f->buf, f->len);
+	*len = f->len;
+	fill_ram(fk.ram, 99); /* whatever the guest holds now */
+	return copy;
+}
+
+static void test_restore_bad_magic(void **state)
+{
+	size_t len;
+	uint8_t *s = saved_copy(&len);
+
+	(void)state;
+	s[0] = 'X';
+	refused(s, len, "stream header: no \"KEELSTRM\" magic, at byte 0");
+	free(s);
+}
+
+static void test_restore_bad_crc(void **state)
+{
+	char why[LINE_LEN];
+	size_t len, chunk2 = fk.state_len - 24 + 40 + (2 << 20);
+	uint8_t *s = saved_copy(&len);
+	uint32_t good;
+
+	(void)state;
+	memcpy(&good, s + chunk2 + 16, 4);
+	s[chunk2 + 24 + 16 + 12345] ^= 0x40;
+	snprintf(why, sizeof(why),
+		 "section 7 (type 16): payload crc32c 0x%08x, expected "
+		 "0x%08x, at byte %zu",
+		 crc32c_update(0, s + chunk2 + 24, 16 + (2 << 20)), good,
+		 chunk2 + 24);
+	refused(s, len, why);
+	free(s);
+}
+
+static void test_restore_truncated(void **state)
+{
+	static const size_t cuts[] = { 0, 10, 24, 30, 5000, 3 << 20 };
+	char why[LINE_LEN];
+	size_t len;
+	uint8_t *s = saved_copy(&len);
+
+	(void)state;
+	for (int i = 0; i < RECORDS(cuts); i++) {
+		restore_refuses(s, cuts[i]);
+		snprintf(why, sizeof(why), "at byte %zu; nothing changed",
+			 cuts[i]);
+		assert_non_null(strstr(fk.err.line[0], "stream ends at byte"));
+		assert_non_null(strstr(fk.err.line[0], why));
+	}
+	snprintf(why, sizeof(why),
+		 "stream ends at byte %zu, before section 9 (no END), at "
+		 "byte %zu",
+		 len - 24, len - 24);
+	refused(s, len - 24, why);
+	free(s);
+}
+
+static void test_restore_no_compat(void **state)
+{
+	char why[LINE_LEN];
+
+	(void)state;
+	stream_begin();
+	stream_keel(NULL);
+	stream_ram(fk.ram);
+	stream_end();
+	snprintf(why, sizeof(why),
+		 "section 8 (END): no section of required type 1, at byte %zu",
+		 st.mem.len - 24);
+	fill_ram(fk.ram, 5);
+	refused(st.buf, st.mem.len, why);
+}
+
+static void test_restore_chunk_outside_ram(void **state)
+{
+	static uint8_t larger[RAM_SIZE + 4096];
+	char why[LINE_LEN];
+
+	(void)state;
+	stream_begin();
+	stream_keel(&compat);
+	stream_memory(fk.ram, 0, 512);
+	stream_memory(larger, RAM_SIZE - 4096, 2);
+	stream_end();
+	snprintf(why, sizeof(why),
+		 "section 7 (type 16): rejected: pages 0x4ff000-0x501000 "
+		 "outside guest RAM [0, 0x500000), at byte %zu",
+		 (size_t)fk.state_len - 24 + 40 + (2 << 20));
+	refused(st.buf, st.mem.len, why);
+}
+
+static void test_restore_page_missing(void **state)
+{
+	(void)state;
+	stream_begin();
+	stream_keel(&compat);
+	stream_memory(fk.ram, 0, 512);
+	stream_memory(fk.ram, 2 << 20, 511);
+	stream_memory(fk.ram, 4 << 20, 256);
+	stream_end();
+	refused(st.buf, st.mem.len,
+		"the stream holds 1279 of the guest's 1280 pages (none at "
+		"0x3ff000)");
+}
+
+/* keel's part with COMPAT @c, refused for @why */
+static void refused_compat(const struct keel_state_compat *c, const char *why)
+{
+	stream_begin();
+	stream_keel(c);
+	stream_end();
+	refused(st.buf, st.mem.len, why);
+}
+
+static void test_restore_other_guest(void **state)
+{
+	struct keel_state_compat c = compat;
+
+	(void)state;
+	c.memory_size = 4 << 20;
+	refused_compat(&c, "section 0 (type 1): rejected: the guest has 4 MiB "
+			   "of RAM, here 5 MiB, at byte 24");
+	c = compat;
+	c.disk_queues = 2;
+	refused_compat(&c, "section 0 (type 1): rejected: the guest's disk has "
+			   "2 request queue(s) of 128, here 1 of 128, at byte "
+			   "24");
+	c = compat;
+	snprintf(c.disk_wwpn, sizeof(c.disk_wwpn), "naa.5001405abcdef002");
+	refused_compat(&c, "section 0 (type 1): rejected: the guest's disk is "
+			   "naa.5001405abcdef002, here " WWPN ", at byte 24");
+}
+
+static void test_restore_no_file(void **state)
+{
+	(void)state;
+	refused(NULL, 0,
+		"stream ends at byte 0, inside the stream header, "
+		"at byte 0");
+	fk.nfiles = 0;
+	forget();
+	assert_int_equal(cmd_restore(&k, "/nothing"), 1);
+	want("OPEN /nothing !2");
+	assert_wanted();
+	assert_err("restore /nothing: open: No such file or directory; "
+		   "nothing changed");
+}
+
+/* keel refuses keel's part after RAM was written: the guest is dropped */
+static void test_restore_state_refused(void **state)
+{
+	(void)state;
+	save();
+	fk.refuse_req = KEEL_IOC_STATE_SET;
+	fk.refuse_errno = EBADMSG;
+	assert_int_equal(cmd_restore(&k, PATH), 1);
+	want("OPEN " PATH);
+	want("DROP");
+	want("OPEN " PATH);
+	want("ioctl %#lx !74", (unsigned long)KEEL_IOC_STATE_SET);
+	assert_wanted();
+	assert_err("state set: keel refused: Bad message (errno 74)",
+		   "the guest stays dropped");
+}
+
+/* a running guest is not overwritten: keel refuses to drop it */
+static void test_restore_guest_running(void **state)
+{
+	(void)state;
+	stream_begin();
+	stream_keel(&compat);
+	stream_ram(fk.ram);
+	stream_end();
+	put_file(PATH, st.buf, st.mem.len);
+	memcpy(ram_before, fk.ram, RAM_SIZE);
+	assert_int_equal(cmd_restore(&k, PATH), 1);
+	want("OPEN " PATH);
+	want("DROP !16");
+	assert_wanted();
+	assert_err("drop: keel refused: Device or resource busy (errno 16)",
+		   "keel's guest must be dropped, or paused with its disk "
+		   "stopped (by `keelctl save`)");
+	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+	assert_int_equal(fk.loaded_len, 0);
+}
+
+/* keeld never answers the start: the loaded guest stays paused */
+static void test_restore_no_answer(void **state)
+{
+	(void)state;
+	save();
+	fk.answer_after = -1;
+	assert_int_equal(cmd_restore(&k, PATH), 1);
+	want("OPEN " PATH);
+	want("DROP");
+	want("OPEN " PATH);
+	want("STATE_SET 3");
+	assert_wanted();
+	assert_err("request 3: keeld has not answered in 30 s",
+		   "the guest stays paused: `keelctl resume` once keeld "
+		   "serves its disk");
+	assert_true(fk.paused);
+}
+
+/* ---- migrate ---- */
+
+static void migrate(const char *reply_line, enum reply reply, int rc)
+{
+	fk.reply_line = reply_line;
+	fk.reply = reply;
+	assert_int_equal(cmd_migrate(&k, TARGET), rc);
+	want("CONNECT " TARGET);
+	want("PAUSE");
+	want("HANDOFF_STOP 2");
+	want("STATE_GET");
+	want("SHUTDOWN");
+}
+
+/* the sender's side, then the receiver's: the same guest, running there */
+static void test_migrate_receive(void **state)
+{
+	static const size_t frags[] = { 1, 7, 4093, 65536, 24, 3, 100000 };
+	uint8_t *wire;
+	size_t len;
+	char line[LINE_LEN];
+
+	(void)state;
+	fk.answer_after = 3;
+	migrate("OK\n", REPLY_LINE, 0);
+	want("DROP");
+	assert_wanted();
+	snprintf(line, sizeof(line),
+		 "migrated %zu bytes (5 MiB RAM, %u bytes state) in 0.03 s "
+		 "to " TARGET ", downtime 0.03 s",
+		 stream_len(), fk.state_len);
+	assert_out(line);
+	assert_int_equal(fk.wire_len, stream_len());
+	/* the target: a dropped guest, RAM zeroed */
+	wire = fk.wire;
+	len = fk.wire_len;
+	fk.wire = NULL;
+	fill_ram(ram_before, 0);
+	forget();
+	fk.in = wire;
+	fk.in_len = len;
+	fk.frags = frags;
+	fk.nfrags = RECORDS(frags);
+	fk.reply_line = NULL;
+	assert_int_equal(cmd_receive(&k, "7000"), 0);
+	want("ACCEPT 7000");
+	want("DROP");
+	want("STATE_SET 3");
+	want("RESUME");
+	assert_wanted();
+	assert_string_equal(fk.answer, "OK\n");
+	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+	assert_memory_equal(fk.loaded, fk.state, fk.state_len);
+	snprintf(line, sizeof(line),
+		 "received %zu bytes (5 MiB RAM, %u bytes state) in 0.03 s; "
+		 "the guest runs",
+		 len, fk.state_len);
+	assert_out("waiting for the guest on port 7000", line);
+	assert_int_equal(fk.err.n, 0);
+	assert_false(fk.paused);
+	free(wire);
+}
+
+static void migrate_failed(const char *reply_line, enum reply reply,
+			   const char *why)
+{
+	migrate(reply_line, reply, 1);
+	want("HANDOFF_START 3");
+	want("RESUME");
+	assert_wanted();
+	assert_err(why, "the guest goes on");
+	assert_int_equal(fk.out.n, 0);
+	assert_false(fk.paused || fk.stopped);
+	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+}
+
+static void test_migrate_refused(void **state)
+{
+	(void)state;
+	fill_ram(ram_before, 0);
+	migrate_failed("ERR the guest's disk differs\n", REPLY_LINE,
+		       TARGET ": the guest's disk differs");
+}
+
+static void test_migrate_cut(void **state)
+{
+	(void)state;
+	fill_ram(ram_before, 0);
+	migrate_failed("", REPLY_EOF,
+		       TARGET ": connection closed before its answer");
+}
+
+static void test_migrate_no_answer(void **state)
+{
+	(void)state;
+	fill_ram(ram_before, 0);
+	migrate_failed(NULL, REPLY_NONE, TARGET ": no answer in 60 s");
+	assert_true(fk.now >= 60000000000ull);
+}
+
+static void test_migrate_bad_target(void **state)
+{
+	(void)state;
+	assert_int_equal(cmd_migrate(&k, "10.0.0.2"), 1);
+	assert_int_equal(cmd_migrate(&k, ":7000"), 1);
+	assert_int_equal(rec.ncalls, 0);
+	assert_err("migrate: 10.0.0.2 is not HOST:PORT",
+		   "migrate: :7000 is not HOST:PORT");
+}
+
+/* ---- receive ---- */
+
+static void receive(const void *buf, size_t len, int rc)
+{
+	fk.in = buf;
+	fk.in_len = len;
+	assert_int_equal(cmd_receive(&k, "7000"), rc);
+	want("ACCEPT 7000");
+	want("DROP");
+}
+
+/* a guest the target's keel holds dropped */
+static void dropped(void)
+{
+	fk.paused = fk.dropped = true;
+	memset(fk.ram, 0, RAM_SIZE);
+}
+
+/* the stream breaks in its second chunk: RAM written so far is dropped */
+static void test_receive_corrupt(void **state)
+{
+	char answer[LINE_LEN];
+	size_t len, chunk2 = fk.state_len - 24 + 40 + (2 << 20);
+	uint8_t *s = saved_copy(&len);
+
+	(void)state;
+	forget();
+	s[chunk2 + 24 + 16 + 99] ^= 1;
+	receive(s, len, 1);
+	assert_wanted();
+	assert_true(strncmp(fk.answer,
+			    "ERR receive: section 7 (type 16): "
+			    "payload crc32c ",
+			    48) == 0);
+	snprintf(answer, sizeof(answer), "expected 0x%08x, at byte %zu\n",
+		 *(uint32_t *)(s + chunk2 + 16), chunk2 + 24);
+	assert_non_null(strstr(fk.answer, answer));
+	free(s);
+}
+
+/* refused before any RAM was written: nothing to drop */
+static void test_receive_bad_magic(void **state)
+{
+	static const char junk[] = "GET / HTTP/1.0\r\nHost: keel\r\n\r\n";
+
+	(void)state;
+	dropped();
+	receive(junk, sizeof(junk) - 1, 1);
+	assert_wanted();
+	assert_string_equal(fk.answer,
+			    "ERR receive: stream header: no \"KEELSTRM\" "
+			    "magic, at byte 0\n");
+	assert_err("receive: stream header: no \"KEELSTRM\" magic, at byte 0");
+}
+
+/* keeld does not answer the start on the target: dropped, ERR */
+static void test_receive_no_answer(void **state)
+{
+	size_t len;
+	uint8_t *s = saved_copy(&len);
+
+	(void)state;
+	fk.answer_after = -1;
+	forget();
+	receive(s, len, 1);
+	want("STATE_SET 3");
+	want("DROP !16");
+	assert_wanted();
+	assert_string_equal(fk.answer, "ERR request 3: keeld has not answered "
+				       "in 30 s\n");
+	assert_err("request 3: keeld has not answered in 30 s",
+		   "drop: keel refused: Device or resource busy (errno 16)",
+		   "the guest stays loaded here, paused, and runs on at the "
+		   "sender: `keelctl drop` it here, never resume it");
+	free(s);
+}
+
+/*
+ * Pre-copy: rounds of MEMORY chunks, each ended by a ROUND, then keel's
+ * part and the pages dirtied since; later chunks of a page win.
+ */
+static void test_receive_rounds(void **state)
+{
+	uint8_t *second = malloc(RAM_SIZE);
+
+	(void)state;
+	assert_non_null(second);
+	fill_ram(second, 1);
+	fill_ram(ram_before, 0);
+	memcpy(ram_before + 3 * 4096, second + 3 * 4096, 2 * 4096);
+	memcpy(ram_before + (4 << 20), second + (4 << 20), 4096);
+	stream_begin();
+	stream_memory(ram_before, 0, 512);
+	stream_memory(ram_before, 2 << 20, 512);
+	stream_memory(second, 4 << 20, 256);
+	stream_round(0, PAGES);
+	stream_memory(second, 3 * 4096, 2);
+	stream_round(1, 2);
+	stream_keel(&compat);
+	stream_memory(ram_before, 4 << 20, 256);
+	stream_end();
+	dropped();
+	receive(st.buf, st.mem.len, 0);
+	want("STATE_SET 2");
+	want("RESUME");
+	assert_wanted();
+	assert_string_equal(fk.answer, "OK\n");
+	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+	assert_memory_equal(fk.loaded, fk.state, fk.state_len);
+	free(second);
+}
+
+static void test_receive_bad_round(void **state)
+{
+	(void)state;
+	stream_begin();
+	stream_memory(fk.ram, 0, 512);
+	stream_round(0, 511);
+	stream_end();
+	dropped();
+	receive(st.buf, st.mem.len, 1);
+	assert_wanted();
+	assert_string_equal(fk.answer,
+			    "ERR receive: section 1 (type 17): rejected: round "
+			    "0 of 511 pages, expected round 0 of 512, at byte "
+			    "2097216\n");
+}
+
+/* the target's guest runs: keel refuses to drop it, nothing is read */
+static void test_receive_guest_running(void **state)
+{
+	(void)state;
+	memcpy(ram_before, fk.ram, RAM_SIZE);
+	fk.in_len = 1;
+	fk.in = (const uint8_t *)"K";
+	assert_int_equal(cmd_receive(&k, "7000"), 1);
+	want("ACCEPT 7000");
+	want("DROP !16");
+	assert_wanted();
+	assert_string_equal(fk.answer, "ERR drop: keel refused: Device or "
+				       "resource busy (errno 16)\n");
+	assert_int_equal(fk.in_pos, 0);
+	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fresh, closed)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_save),
+		T(test_save_device_not_started),
+		T(test_save_no_answer),
+		T(test_save_bad_keel_part),
+		T(test_resume_after_save),
+		T(test_pause_resume_drop_stats),
+		T(test_save_restore),
+		T(test_restore_device_not_started),
+		T(test_restore_bad_magic),
+		T(test_restore_bad_crc),
+		T(test_restore_truncated),
+		T(test_restore_no_compat),
+		T(test_restore_chunk_outside_ram),
+		T(test_restore_page_missing),
+		T(test_restore_other_guest),
+		T(test_restore_no_file),
+		T(test_restore_state_refused),
+		T(test_restore_guest_running),
+		T(test_restore_no_answer),
+		T(test_migrate_receive),
+		T(test_migrate_refused),
+		T(test_migrate_cut),
+		T(test_migrate_no_answer),
+		T(test_migrate_bad_target),
+		T(test_receive_corrupt),
+		T(test_receive_bad_magic),
+		T(test_receive_no_answer),
+		T(test_receive_rounds),
+		T(test_receive_bad_round),
+		T(test_receive_guest_running),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * keel's guest through /dev/keel (vhost/keel_dev.h): its snapshot, its RAM
+ * (the device-dax device of its window) and the handoff's ioctls, with
+ * keeld's answers to the device requests they post waited for.
+ *
+ * Every function returns 0 (or the ioctl's value) or -errno after logging
+ * one line on k->err.
+ */
+#ifndef KEELCTL_GUEST_H
+#define KEELCTL_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhost/keelctl/keelctl.h"
+
+/* Opens /dev/keel and reads its snapshot; with @ram maps guest RAM too.
+ * guest_close() must follow either way. */
+int guest_open(struct keelctl *k, bool ram);
+void guest_close(struct keelctl *k);
+
+/* One of /dev/keel's handoff ioctls: its value, or -errno. */
+int guest_ioctl(struct keelctl *k, unsigned long req, void *arg);
+
+/*
+ * Waits until keeld has answered request @n (device.acked), polling
+ * /dev/keel, for at most k->ack_timeout_ms: -ETIMEDOUT after that, -EIO if
+ * keeld failed it, -ESTALE if keel has posted a newer request.
+ */
+int guest_wait_acked(struct keelctl *k, uint32_t n);
+
+/* The paused guest's device stopped for a handoff: HANDOFF_STOP, then
+ * keeld's answer (the queues' bases are keel's then); nothing to wait for
+ * when keel posts no request (the device was not started). */
+int guest_handoff_stop(struct keelctl *k);
+
+/* The guest let go after a load or handoff start: keeld's answer to start
+ * request @n (0: none), then RESUME. */
+int guest_start(struct keelctl *k, uint32_t n);
+
+/*
+ * The paused guest goes on where it was: HANDOFF_START (keel posts a start
+ * request if the device is stopped for a handoff, else answers 0), keeld's
+ * answer, RESUME.
+ */
+int guest_go_on(struct keelctl *k);
+
+/* keel's part of the stream into @buf (KEEL_STATE_MAX bytes); @len: its
+ * length. */
+int guest_state_get(struct keelctl *k, void *buf, uint32_t *len);
+
+/* Loads keel's part @buf; returns the start request's number (0: none). */
+int guest_state_set(struct keelctl *k, const void *buf, size_t len);
+
+#endif
