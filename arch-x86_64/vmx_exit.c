@@ -228,10 +228,10 @@ static void handle_xsetbv(struct vcpu *v)
 
 static void handle_vmcall(struct vcpu *v)
 {
-	long rc = partition_hypercall(v->part, v->regs[GPR_RAX],
-				      v->regs[GPR_RDI], v->regs[GPR_RSI]);
+	long rc;
 
-	if (rc > 0) {
+	if (!partition_hypercall(v->part, v->regs[GPR_RAX], v->regs[GPR_RDI],
+				 v->regs[GPR_RSI], &rc)) {
 		inject_ud(v);
 		return;
 	}

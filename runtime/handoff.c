@@ -358,6 +358,21 @@ static long state_set(uint64_t gpa, uint64_t len)
 	return disk_handoff_start(ho.disk);
 }
 
+static long state_check(uint64_t gpa, uint64_t len)
+{
+	const void *buf = partitions_companion_buffer(gpa, len);
+	long rc;
+
+	if (!buf)
+		return refuse(-KEEL_EFAULT, "the buffer is not the companion's "
+					    "memory");
+	rc = check_stream(buf, len);
+	if (!rc)
+		printf("handoff: state checked: a guest at rip %#llx would "
+		       "load\n", (unsigned long long)ho.in.vcpu.rip);
+	return rc;
+}
+
 static long drop(void)
 {
 	if (!ho.pause)
@@ -395,6 +410,8 @@ long handoff_hypercall(unsigned long nr, uint64_t buf, uint64_t len)
 		return state_set(buf, len);
 	case KEEL_HC_DROP:
 		return drop();
+	case KEEL_HC_STATE_CHECK:
+		return state_check(buf, len);
 	}
 	return -KEEL_ENOSYS;
 }

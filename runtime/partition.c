@@ -138,14 +138,14 @@ int partition_mmio(struct vcpu *v, uint64_t gpa, unsigned int size,
 	return rc < 0 ? -1 : 0;
 }
 
-long partition_hypercall(struct partition *p, unsigned long nr,
-			 uint64_t arg, uint64_t arg2)
+bool partition_hypercall(struct partition *p, unsigned long nr, uint64_t arg,
+			 uint64_t arg2, long *ret)
 {
 	if (p->kind != PART_COMPANION || !p->disk)
-		return 1;
-	if (nr >= KEEL_HC_PAUSE)
-		return handoff_hypercall(nr, arg, arg2);
-	return disk_hypercall(p->disk, nr, arg);
+		return false;
+	*ret = nr >= KEEL_HC_PAUSE ? handoff_hypercall(nr, arg, arg2) :
+				     disk_hypercall(p->disk, nr, arg);
+	return true;
 }
 
 void partition_stop(struct partition *p, const char *why)

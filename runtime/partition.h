@@ -85,10 +85,10 @@ int partition_mmio(struct vcpu *v, uint64_t gpa, unsigned int size,
 		   bool write, uint64_t *val);
 
 /* A VMCALL of @p: the companion's hypercalls (KEEL_HC_*, arguments from
- * RDI and RSI); returns a value >= 0 or -KEEL_E*, or 1 when @p may make
- * none (the caller raises #UD). */
-long partition_hypercall(struct partition *p, unsigned long nr,
-			 uint64_t arg, uint64_t arg2);
+ * RDI and RSI), whose result (a value >= 0 or -KEEL_E*) goes to @ret;
+ * false when @p may make none (the caller raises #UD). */
+bool partition_hypercall(struct partition *p, unsigned long nr, uint64_t arg,
+			 uint64_t arg2, long *ret);
 
 /* Marks @p stopped with @why (kept for the final report). */
 void partition_stop(struct partition *p, const char *why);

@@ -156,6 +156,8 @@ struct keel_chan_shared {
 #define KEEL_HC_STATE_SET 8
 #define KEEL_HC_DROP 9
 #define KEEL_HC_HANDOFF_START 10
+/* STATE_SET's checks alone, on a guest in any state: 0 or -KEEL_EBADMSG */
+#define KEEL_HC_STATE_CHECK 11
 
 #define KEEL_EBUSY 16   /* not in the state the call needs (e.g. not paused) */
 #define KEEL_EFAULT 14  /* buffer outside the companion's memory */

@@ -69,5 +69,7 @@ struct keel_state_buf {
 /* answers handoff stop @n with each queue's base: the reply in the shared
  * window, then KEEL_HC_ACK(n) */
 #define KEEL_IOC_ACK_BASES _IOW('K', 12, struct keel_chan_reply)
+/* every check STATE_SET makes, nothing loaded: 0 or -EBADMSG */
+#define KEEL_IOC_STATE_CHECK _IOW('K', 13, struct keel_state_buf)
 
 #endif

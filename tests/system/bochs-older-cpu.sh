@@ -11,3 +11,4 @@ expect "sandy bridge: no x2APIC, so the xAPIC page is trapped" \
 	'^guest: no x2APIC on this CPU: xAPIC page read-only, writes trapped'
 expect "bzImage: the companion's kernel through the 64-bit boot protocol" \
 	'^companion: companion\.bzImage bzImage at 0x1000000-0x[0-9a-f]+, entry 0x1000200'
+expect_disk_io "sandy bridge"

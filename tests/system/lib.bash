@@ -105,7 +105,7 @@ payload_modules() {
 # CPU and memory, and keel's report after both powered off.
 boot_partitions() {
 	local model=$1
-	TIMEOUT=${BOCHS_TIMEOUT:-600} boot bochs "${2:-$BUILD/keel-emu.iso}" "$model" 2
+	TIMEOUT=${BOCHS_TIMEOUT:-900} boot bochs "${2:-$BUILD/keel-emu.iso}" "$model" 2
 
 	expect_halted "$model: keel halts by itself"
 	expect "$model: banner" '^keel [0-9.]+: static partitioning monitor'

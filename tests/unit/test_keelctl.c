@@ -202,6 +202,10 @@ static int keel_call(unsigned long req, void *arg)
 		memcpy((void *)(uintptr_t)sb->addr, fk.state, fk.state_len);
 		sb->written = fk.state_len;
 		return 0;
+	case KEEL_IOC_STATE_CHECK:
+		record("STATE_CHECK");
+		assert_true(sb->len <= KEEL_STATE_MAX);
+		return 0;
 	case KEEL_IOC_STATE_SET:
 		record("STATE_SET");
 		assert_true(sb->len <= KEEL_STATE_MAX);
@@ -810,6 +814,7 @@ static void test_save_restore(void **state)
 	forget();
 	assert_int_equal(cmd_restore(&k, PATH), 0);
 	want("OPEN " PATH);
+	want("STATE_CHECK");
 	want("DROP");
 	want("OPEN " PATH);
 	want("STATE_SET 3");
@@ -837,6 +842,7 @@ static void test_restore_device_not_started(void **state)
 	fk.started = false;
 	assert_int_equal(cmd_restore(&k, PATH), 0);
 	want("OPEN " PATH);
+	want("STATE_CHECK");
 	want("DROP");
 	want("OPEN " PATH);
 	want("STATE_SET 0");
@@ -1042,12 +1048,33 @@ static void test_restore_state_refused(void **state)
 	fk.refuse_errno = EBADMSG;
 	assert_int_equal(cmd_restore(&k, PATH), 1);
 	want("OPEN " PATH);
+	want("STATE_CHECK");
 	want("DROP");
 	want("OPEN " PATH);
 	want("ioctl %#lx !74", (unsigned long)KEEL_IOC_STATE_SET);
 	assert_wanted();
 	assert_err("state set: keel refused: Bad message (errno 74)",
 		   "the guest stays dropped");
+}
+
+/* keel's checks refuse the state: the guest is not even dropped */
+static void test_restore_check_refused(void **state)
+{
+	(void)state;
+	save();
+	memcpy(ram_before, fk.ram, RAM_SIZE);
+	fk.refuse_req = KEEL_IOC_STATE_CHECK;
+	fk.refuse_errno = EBADMSG;
+	assert_int_equal(cmd_restore(&k, PATH), 1);
+	want("OPEN " PATH);
+	want("ioctl %#lx !74", (unsigned long)KEEL_IOC_STATE_CHECK);
+	assert_wanted();
+	assert_err("state check: keel refused: Bad message (errno 74)",
+		   "restore " PATH ": keel refuses its state (see keel's "
+		   "console); nothing changed");
+	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+	assert_false(fk.dropped);
+	assert_int_equal(fk.loaded_len, 0);
 }
 
 /* a running guest is not overwritten: keel refuses to drop it */
@@ -1062,6 +1089,7 @@ static void test_restore_guest_running(void **state)
 	memcpy(ram_before, fk.ram, RAM_SIZE);
 	assert_int_equal(cmd_restore(&k, PATH), 1);
 	want("OPEN " PATH);
+	want("STATE_CHECK");
 	want("DROP !16");
 	assert_wanted();
 	assert_err("drop: keel refused: Device or resource busy (errno 16)",
@@ -1079,6 +1107,7 @@ static void test_restore_no_answer(void **state)
 	fk.answer_after = -1;
 	assert_int_equal(cmd_restore(&k, PATH), 1);
 	want("OPEN " PATH);
+	want("STATE_CHECK");
 	want("DROP");
 	want("OPEN " PATH);
 	want("STATE_SET 3");
@@ -1365,6 +1394,7 @@ int main(void)
 		T(test_restore_page_missing),
 		T(test_restore_other_guest),
 		T(test_restore_no_file),
+		T(test_restore_check_refused),
 		T(test_restore_state_refused),
 		T(test_restore_guest_running),
 		T(test_restore_no_answer),

@@ -106,6 +106,7 @@ static const char *guest_ioctl_name(unsigned long req)
 		{ KEEL_IOC_HANDOFF_START, "handoff start" },
 		{ KEEL_IOC_STATE_GET, "state get" },
 		{ KEEL_IOC_STATE_SET, "state set" },
+		{ KEEL_IOC_STATE_CHECK, "state check" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -210,12 +211,23 @@ int guest_state_get(struct keelctl *k, void *buf, uint32_t *len)
 	return 0;
 }
 
-int guest_state_set(struct keelctl *k, const void *buf, size_t len)
+static int state_put(struct keelctl *k, unsigned long req, const void *buf,
+		     size_t len)
 {
 	struct keel_state_buf sb = {
 		.addr = (uintptr_t)buf,
 		.len = (uint32_t)len,
 	};
 
-	return guest_ioctl(k, KEEL_IOC_STATE_SET, &sb);
+	return guest_ioctl(k, req, &sb);
+}
+
+int guest_state_set(struct keelctl *k, const void *buf, size_t len)
+{
+	return state_put(k, KEEL_IOC_STATE_SET, buf, len);
+}
+
+int guest_state_check(struct keelctl *k, const void *buf, size_t len)
+{
+	return state_put(k, KEEL_IOC_STATE_CHECK, buf, len);
 }

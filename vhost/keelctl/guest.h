@@ -53,5 +53,7 @@ int guest_state_get(struct keelctl *k, void *buf, uint32_t *len);
 
 /* Loads keel's part @buf; returns the start request's number (0: none). */
 int guest_state_set(struct keelctl *k, const void *buf, size_t len);
+/* keel's checks of STATE_SET alone: 0, or < 0 (keel logs why) */
+int guest_state_check(struct keelctl *k, const void *buf, size_t len);
 
 #endif

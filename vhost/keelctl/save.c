@@ -103,6 +103,12 @@ int cmd_restore(struct keelctl *k, const char *path)
 			   l.msg);
 		goto out;
 	}
+	/* keel's checks too before the guest is dropped: it must match */
+	if (guest_state_check(k, l.part.buf, l.part.len) < 0) {
+		keeld_logf(&k->err, "restore %s: keel refuses its state (see "
+			   "keel's console); nothing changed", path);
+		goto out;
+	}
 	load_free(&l);
 	if (handoff_clear(k))
 		goto out;

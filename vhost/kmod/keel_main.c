@@ -604,6 +604,7 @@ static long keel_state(struct keel_file *kf, unsigned int cmd,
 		       struct keel_state_buf __user *uarg)
 {
 	bool get = cmd == KEEL_IOC_STATE_GET;
+	bool check = cmd == KEEL_IOC_STATE_CHECK;
 	struct keel_state_buf sb;
 	struct keel_hc hc;
 	void *buf;
@@ -617,7 +618,8 @@ static long keel_state(struct keel_file *kf, unsigned int cmd,
 	if (!buf)
 		return -ENOMEM;
 	hc = (struct keel_hc){
-		.nr = get ? KEEL_HC_STATE_GET : KEEL_HC_STATE_SET,
+		.nr = get ? KEEL_HC_STATE_GET :
+		      check ? KEEL_HC_STATE_CHECK : KEEL_HC_STATE_SET,
 		.arg = virt_to_phys(buf),
 		.arg2 = get ? KEEL_STATE_MAX : sb.len,
 	};
@@ -629,10 +631,12 @@ static long keel_state(struct keel_file *kf, unsigned int cmd,
 		goto out;
 	if (hc.ret < 0) {
 		pr_warn("guest state %s: keel refused (%ld)\n",
-			get ? "get" : "set", hc.ret);
+			get ? "get" : check ? "check" : "set", hc.ret);
 		err = keel_errno(hc.ret);
 	} else if (get) {
 		err = keel_state_out(uarg, &sb, buf, hc.ret);
+	} else if (check) {
+		err = 0;
 	} else {
 		pr_info("guest state set: %u bytes, start request %ld\n",
 			sb.len, hc.ret);
@@ -659,6 +663,7 @@ static long keel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return keel_ack_bases(kf, (void __user *)arg);
 	case KEEL_IOC_STATE_GET:
 	case KEEL_IOC_STATE_SET:
+	case KEEL_IOC_STATE_CHECK:
 		return keel_state(kf, cmd, (void __user *)arg);
 	}
 	for (i = 0; i < ARRAY_SIZE(keel_handoff_calls); i++)

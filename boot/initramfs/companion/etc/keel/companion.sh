@@ -8,6 +8,8 @@
 #
 # keel.test=keeld-restart (kernel command line): keeld is stopped with
 # SIGTERM and started again while the guest's I/O runs.
+# keel.test=handoff: three local handoffs of the guest under its I/O:
+# keelctl save (pause, stop the device, capture), drop, restore.
 # keel.test=bench: once the guest has stopped, make bench's runs on a
 # loopback LUN (tcm_loop) of the same LIO backstore, here in the companion.
 say() { echo "keel-payload: $*" >/dev/kmsg; }
@@ -59,7 +61,25 @@ if [ "$test" = keeld-restart ]; then
 	wait
 	say "companion: starting keeld again at $(kicks) kicks"
 fi
-/sbin/keeld serve 2>&1 | to_kmsg
+if [ "$test" = handoff ]; then
+	/sbin/keeld serve 2>&1 | to_kmsg &
+	i=0
+	while [ "$(kicks)" -lt 1000 ] 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	state=/var/lib/keel/guest.state
+	for round in 1 2 3; do
+		say "companion: handoff $round at $(kicks) kicks"
+		{ /sbin/keelctl save $state && /sbin/keelctl drop &&
+			/sbin/keelctl restore $state; } 2>&1 | to_kmsg
+		rm -f $state
+		sleep 5
+	done
+	wait
+else
+	/sbin/keeld serve 2>&1 | to_kmsg
+fi
 say "companion: keeld exited"
 
 path=$(/sbin/keeld status 2>/dev/null | sed -n 's/^keeld: disk fileio //p')
