@@ -54,7 +54,7 @@ static const char *const keel_props[] = { "memory", NULL };
 static const char *const companion_props[] = { "cpus", "kernel", "initrd",
 					       "cmdline", NULL };
 static const char *const guest_props[] = { "cpus", "memory", "kernel",
-					   "initrd", "cmdline", NULL };
+					   "initrd", "cmdline", "start", NULL };
 static const char *const guest_nodes[] = { "virtio-scsi", NULL };
 static const char *const disk_props[] = { "queues", "queue-size", "wwpn",
 					  "backstore", "path", "size", NULL };
@@ -339,6 +339,21 @@ static int parse_keel(const struct node *n, struct keel_config *c)
 	return 0;
 }
 
+/* "boot" (the default) or "wait": held for a handoff, no kernel runs */
+static int parse_start(const struct node *n, bool *wait)
+{
+	const char *s;
+
+	if (read_string(n, "start", STR_OPTIONAL, &s))
+		return -1;
+	*wait = s && !strcmp(s, "wait");
+	if (s && !*wait && strcmp(s, "boot"))
+		return prop_error(n, "start",
+				  "unknown \"%s\" (expected \"boot\" or "
+				  "\"wait\")", s);
+	return 0;
+}
+
 static int parse_partition(const struct node *n, const char *name,
 			   bool guest, struct partition_cfg *pc)
 {
@@ -366,7 +381,7 @@ static int parse_partition(const struct node *n, const char *name,
 				  "is %llu bytes long, the limit is %d",
 				  (unsigned long long)cmdline_len,
 				  CMDLINE_MAX);
-	return 0;
+	return guest ? parse_start(n, &pc->wait) : 0;
 }
 
 static int parse_backstore(const struct node *n, enum backstore_kind *kind)
@@ -493,9 +508,10 @@ static void format_partition(char *line, size_t len,
 	if (pc->memory)
 		format_size(memory, sizeof(memory), ", memory ", pc->memory);
 	snprintf(line, len,
-		 "config: %s: cpus %s%s, kernel %s, initrd %s, cmdline \"%s\"",
+		 "config: %s: cpus %s%s, kernel %s, initrd %s, cmdline \"%s\"%s",
 		 pc->name, cpus, memory, pc->kernel,
-		 pc->initrd ? pc->initrd : "(none)", pc->cmdline);
+		 pc->initrd ? pc->initrd : "(none)", pc->cmdline,
+		 pc->wait ? ", start wait" : "");
 }
 
 static void format_disk(char *line, size_t len,

@@ -32,6 +32,7 @@ struct partition_cfg {
 	const char *kernel;   /* module names */
 	const char *initrd;   /* NULL when absent */
 	const char *cmdline;
+	bool wait;            /* guest: held for a handoff, no kernel runs */
 };
 
 struct keel_config {

@@ -75,6 +75,14 @@ void handoff_init(struct partition *guest, struct disk *disk,
 	ho.tsc_khz = tsc_khz;
 }
 
+void handoff_hold(void)
+{
+	ho.pause = true;
+	ho.dropped = true;
+	printf("handoff: the guest waits, dropped, for a state to load "
+	       "(start = \"wait\")\n");
+}
+
 /* ---- the guest's CPU ---- */
 
 bool handoff_pause_pending(const struct partition *p)

@@ -23,6 +23,9 @@ struct virtio_scsi_cfg;
 void handoff_init(struct partition *guest, struct disk *disk,
 		  const struct virtio_scsi_cfg *disk_cfg, uint32_t tsc_khz);
 
+/* The guest starts held: paused and dropped until a state is loaded. */
+void handoff_hold(void);
+
 /* The guest's run loop, before each entry: parks the vCPU while a pause is
  * asked for, doing the companion's requests on this CPU meanwhile. */
 bool handoff_pause_pending(const struct partition *p);

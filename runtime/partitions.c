@@ -535,6 +535,8 @@ void partitions_run(const struct machine *m)
 	    partition_init(&companion, m, &m->cfg->companion) ||
 	    setup_guest(m) || setup_companion(m))
 		return;
+	if (m->cfg->guest.wait)
+		handoff_hold();
 	smp_run_on(gcpu, run_guest, NULL);
 	if (vcpu_setup(&companion.vcpu, &companion, &companion_boot))
 		return;
