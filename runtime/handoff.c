@@ -75,6 +75,11 @@ void handoff_init(struct partition *guest, struct disk *disk,
 	ho.tsc_khz = tsc_khz;
 }
 
+bool handoff_dropped(void)
+{
+	return ho.dropped;
+}
+
 void handoff_hold(void)
 {
 	ho.pause = true;

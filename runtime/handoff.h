@@ -25,6 +25,8 @@ void handoff_init(struct partition *guest, struct disk *disk,
 
 /* The guest starts held: paused and dropped until a state is loaded. */
 void handoff_hold(void);
+/* The guest holds nothing: dropped (after a handoff, or held waiting). */
+bool handoff_dropped(void);
 
 /* The guest's run loop, before each entry: parks the vCPU while a pause is
  * asked for, doing the companion's requests on this CPU meanwhile. */

@@ -511,6 +511,13 @@ static void wait_for_guest(void)
 {
 	uint64_t deadline = tsc_deadline_us(GUEST_STOP_WAIT_US);
 
+	/* a dropped guest is parked for good: nothing to wait for */
+	if (!guest.stopped && handoff_dropped()) {
+		partition_stop(&guest, "dropped (handed off, or never loaded)");
+		printf("keel: guest stopped: %s\n", guest.stop_reason);
+		return;
+	}
+
 	if (!guest.stopped)
 		printf("keel: waiting up to %llu s for the guest to stop\n",
 		       GUEST_STOP_WAIT_US / 1000000);
