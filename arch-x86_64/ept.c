@@ -136,6 +136,55 @@ int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size)
 	return 0;
 }
 
+#define EPT_DIRTY (1ull << 9)
+
+/* The page table (level 0) that maps @gpa, splitting large pages on the
+ * way; NULL when nothing maps it or the pool runs out. */
+static uint64_t *leaf_table(struct ept *e, uint64_t gpa)
+{
+	uint64_t *tab = table(e->pml4);
+
+	for (int l = 3; l > 0; l--) {
+		uint64_t *ent = &tab[index_at(gpa, l)];
+
+		if (!(*ent & EPT_RWX))
+			return NULL;
+		if ((*ent & EPT_LEAF) && split(e, ent, l))
+			return NULL;
+		tab = table(*ent & EPT_ADDR_MASK);
+	}
+	return tab;
+}
+
+int ept_split_4k(struct ept *e, uint64_t gpa, uint64_t size)
+{
+	for (uint64_t off = 0; off < size; off += 1ull << 21)
+		if (!leaf_table(e, gpa + off))
+			return -1;
+	return 0;
+}
+
+uint64_t ept_harvest_dirty(struct ept *e, uint64_t gpa, uint64_t size,
+			   uint64_t *bitmap)
+{
+	uint64_t found = 0;
+
+	for (uint64_t off = 0; off < size; off += 1ull << 21) {
+		uint64_t *pt = leaf_table(e, gpa + off);
+
+		for (unsigned int i = 0; pt && i < ENTRIES; i++) {
+			uint64_t page = (off >> 12) + i;
+
+			if (!(pt[i] & EPT_DIRTY) || off + ((uint64_t)i << 12) >= size)
+				continue;
+			pt[i] &= ~EPT_DIRTY;
+			bitmap[page / 64] |= 1ull << (page % 64);
+			found++;
+		}
+	}
+	return found;
+}
+
 void ept_invalidate(const struct ept *e)
 {
 	struct {

@@ -40,6 +40,19 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size,
  * partition needs ept_invalidate() afterwards, on its CPU. */
 int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size);
 
+/*
+ * Dirty tracking (needs the CPU's EPT A/D flags). ept_split_4k() maps
+ * [gpa, gpa+size) (2 MiB aligned) with 4 KiB pages only, so that each
+ * page has its own dirty flag; -1 when the pool runs out. Then
+ * ept_harvest_dirty() sets bit n of @bitmap for each page n of the range
+ * whose flag is set, clears the flag, and returns how many it found; the
+ * CPUs running this EPT must ept_invalidate() before they write again.
+ * Call them on the boot CPU (the pool's).
+ */
+int ept_split_4k(struct ept *e, uint64_t gpa, uint64_t size);
+uint64_t ept_harvest_dirty(struct ept *e, uint64_t gpa, uint64_t size,
+			   uint64_t *bitmap);
+
 /* INVEPT for this EPT on the calling CPU. */
 void ept_invalidate(const struct ept *e);
 

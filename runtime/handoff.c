@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "arch-x86_64/cpu.h"
+#include "arch-x86_64/ept.h"
 #include "arch-x86_64/guest_cpu.h"
 #include "arch-x86_64/lapic.h"
 #include "arch-x86_64/time.h"
@@ -36,7 +37,7 @@
 #define ERR_LEN 200
 #define XSAVE_HEAD (offsetof(struct vcpu_xsave, reserved) + 4)
 
-enum op { OP_NONE, OP_CAPTURE, OP_LOAD, OP_DROP };
+enum op { OP_NONE, OP_CAPTURE, OP_LOAD, OP_DROP, OP_FLUSH_EPT };
 
 /* the guest's machine state, as captured or as read from a stream */
 struct machine_state {
@@ -50,6 +51,8 @@ struct machine_state {
 
 static struct {
 	struct partition *guest;
+	struct partition *companion;
+	bool dirty_log; /* both EPTs' dirty flags track the guest's RAM */
 	struct disk *disk;
 	const struct virtio_scsi_cfg *disk_cfg;
 	uint32_t tsc_khz;
@@ -66,10 +69,12 @@ static struct {
 	char err[ERR_LEN];
 } ho;
 
-void handoff_init(struct partition *guest, struct disk *disk,
-		  const struct virtio_scsi_cfg *disk_cfg, uint32_t tsc_khz)
+void handoff_init(struct partition *guest, struct partition *companion,
+		  struct disk *disk, const struct virtio_scsi_cfg *disk_cfg,
+		  uint32_t tsc_khz)
 {
 	ho.guest = guest;
+	ho.companion = companion;
 	ho.disk = disk;
 	ho.disk_cfg = disk_cfg;
 	ho.tsc_khz = tsc_khz;
@@ -109,6 +114,9 @@ static int run_op(struct vcpu *v, int op)
 		vcpu_reset(v);
 		lapic_quiesce();
 		return 0;
+	case OP_FLUSH_EPT:
+		ept_invalidate(&v->part->ept);
+		return 0;
 	}
 	return -1;
 }
@@ -144,12 +152,11 @@ static long refuse(long rc, const char *why)
 	return rc;
 }
 
-static long pause_guest(void)
+/* Parks the guest's CPU: 0, or -KEEL_EBUSY (said why). */
+static long pause_quietly(void)
 {
 	uint64_t deadline = tsc_deadline_us(PAUSE_TIMEOUT_US);
 
-	if (ho.pause)
-		return refuse(-KEEL_EBUSY, "the guest is paused already");
 	if (ho.guest->stopped)
 		return refuse(-KEEL_EBUSY, "the guest has stopped");
 	__atomic_store_n(&ho.pause, true, __ATOMIC_RELEASE);
@@ -162,6 +169,15 @@ static long pause_guest(void)
 		}
 		cpu_relax();
 	}
+	return 0;
+}
+
+static long pause_guest(void)
+{
+	if (ho.pause)
+		return refuse(-KEEL_EBUSY, "the guest is paused already");
+	if (pause_quietly())
+		return -KEEL_EBUSY;
 	printf("handoff: guest paused\n");
 	return 0;
 }
@@ -386,6 +402,54 @@ static long state_check(uint64_t gpa, uint64_t len)
 	return rc;
 }
 
+/*
+ * The guest's pages written since the last call, by the guest (its EPT's
+ * dirty flags) or by the companion (its EPT's, over the window: where
+ * vhost-scsi writes); the first call starts tracking and reports every
+ * page. The guest is parked while its flags are read and cleared and its
+ * CPU flushes its EPT TLB, so that no write slips between the two.
+ */
+static long dirty_log(uint64_t gpa, uint64_t len)
+{
+	uint64_t *bitmap = partitions_companion_buffer(gpa, len);
+	uint64_t pages = ho.guest->ram_size / PAGE_SIZE, found = 0;
+	bool parked_here = !ho.pause;
+
+	if (!bitmap || (gpa & 7) || len < pages / 8)
+		return refuse(-KEEL_EFAULT, "the dirty bitmap is not the "
+					    "companion's memory or too small");
+	if (!ho.guest->ept.ad || !ho.companion->ept.ad)
+		return refuse(-KEEL_ENOSYS, "this CPU keeps no EPT dirty flags: "
+					    "no pre-copy");
+	if (ho.dropped)
+		return refuse(-KEEL_EBUSY, "no guest to track");
+	if (parked_here && pause_quietly())
+		return -KEEL_EBUSY;
+	memset(bitmap, 0, pages / 8);
+	if (!ho.dirty_log &&
+	    (ept_split_4k(&ho.guest->ept, 0, ho.guest->ram_size) ||
+	     ept_split_4k(&ho.companion->ept, ho.guest->ram_hpa,
+			  ho.guest->ram_size))) {
+		found = -KEEL_ENOSPC;
+		printf("handoff: keel's page pool is too small to track the "
+		       "guest's pages\n");
+	} else {
+		ept_harvest_dirty(&ho.guest->ept, 0, ho.guest->ram_size, bitmap);
+		ept_harvest_dirty(&ho.companion->ept, ho.guest->ram_hpa,
+				  ho.guest->ram_size, bitmap);
+		ept_invalidate(&ho.companion->ept);
+		on_guest_cpu(OP_FLUSH_EPT);
+		if (!ho.dirty_log)
+			memset(bitmap, 0xFF, pages / 8);
+		ho.dirty_log = true;
+		for (uint64_t i = 0; i < pages / 64; i++)
+			found += (uint64_t)__builtin_popcountll(bitmap[i]);
+	}
+	if (parked_here)
+		__atomic_store_n(&ho.pause, false, __ATOMIC_RELEASE);
+	return (long)found;
+}
+
 static long drop(void)
 {
 	if (!ho.pause)
@@ -425,6 +489,8 @@ long handoff_hypercall(unsigned long nr, uint64_t buf, uint64_t len)
 		return drop();
 	case KEEL_HC_STATE_CHECK:
 		return state_check(buf, len);
+	case KEEL_HC_DIRTY_LOG:
+		return dirty_log(buf, len);
 	}
 	return -KEEL_ENOSYS;
 }

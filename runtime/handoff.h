@@ -20,8 +20,9 @@ struct virtio_scsi_cfg;
 
 /* The guest, its disk and what a stream's compatibility section must
  * match; once at boot. */
-void handoff_init(struct partition *guest, struct disk *disk,
-		  const struct virtio_scsi_cfg *disk_cfg, uint32_t tsc_khz);
+void handoff_init(struct partition *guest, struct partition *companion,
+		  struct disk *disk, const struct virtio_scsi_cfg *disk_cfg,
+		  uint32_t tsc_khz);
 
 /* The guest starts held: paused and dropped until a state is loaded. */
 void handoff_hold(void);

@@ -377,7 +377,7 @@ static int setup_disk(const struct machine *m)
 				      "from /guest/virtio-scsi");
 	guest.disk = &disk;
 	companion.disk = &disk;
-	handoff_init(&guest, &disk, &m->cfg->disk, m->tsc_khz);
+	handoff_init(&guest, &companion, &disk, &m->cfg->disk, m->tsc_khz);
 	printf("guest: virtio-scsi at 00:%02x.0 (%04x:%04x), %u request "
 	       "queue(s) of %u, registers at %#llx, served by the companion "
 	       "(wwpn %s)\n",

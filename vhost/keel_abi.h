@@ -158,6 +158,14 @@ struct keel_chan_shared {
 #define KEEL_HC_HANDOFF_START 10
 /* STATE_SET's checks alone, on a guest in any state: 0 or -KEEL_EBADMSG */
 #define KEEL_HC_STATE_CHECK 11
+/*
+ * Pre-copy: RDI/RSI a bitmap (companion-physical, 8-byte aligned, a bit a
+ * 4 KiB page of guest RAM); keel fills it with the pages written since the
+ * last call (by the guest, or by the companion through the window) and
+ * returns their count. The first call starts tracking and reports all.
+ * -KEEL_ENOSYS without EPT dirty flags.
+ */
+#define KEEL_HC_DIRTY_LOG 12
 
 #define KEEL_EBUSY 16   /* not in the state the call needs (e.g. not paused) */
 #define KEEL_EFAULT 14  /* buffer outside the companion's memory */

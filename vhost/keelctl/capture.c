@@ -77,15 +77,47 @@ static int capture_part(struct capture *c, const void *state, uint32_t len)
 	return rc ? -1 : 0;
 }
 
-/* guest RAM [@gpa, @end) as MEMORY chunks */
+static bool page_zero(const uint8_t *page)
+{
+	const uint64_t *w = (const uint64_t *)page;
+	uint64_t any = 0;
+
+	for (size_t i = 0; i < SECTION_PAGE / sizeof(*w); i++)
+		any |= w[i];
+	return !any;
+}
+
+/* the run of pages from @gpa (at most a chunk's) that are all zero, or
+ * none of them */
+static uint64_t page_run(const uint8_t *ram, uint64_t gpa, uint64_t end,
+			 bool zero)
+{
+	uint64_t len = 0;
+
+	while (gpa + len < end &&
+	       len < KEEL_STATE_MEMORY_MAX_PAGES * (uint64_t)SECTION_PAGE &&
+	       page_zero(ram + gpa + len) == zero)
+		len += SECTION_PAGE;
+	return len;
+}
+
+/*
+ * Guest RAM [@gpa, @end) as MEMORY chunks, all-zero pages left out: the
+ * guest that loads the stream was dropped first, and keel zeroes a
+ * dropped guest's RAM.
+ */
 static int capture_range(struct capture *c, struct progress *p, uint64_t gpa,
 			 uint64_t end)
 {
-	const uint64_t max =
-		KEEL_STATE_MEMORY_MAX_PAGES * (uint64_t)SECTION_PAGE;
-
 	while (gpa < end) {
-		uint64_t len = end - gpa < max ? end - gpa : max;
+		uint64_t zeros = page_run(c->k->ram, gpa, end, true);
+		uint64_t len;
+
+		progress_add(p, zeros);
+		gpa += zeros;
+		len = page_run(c->k->ram, gpa, end, false);
+		if (!len)
+			continue;
 		struct keel_state_memory m = {
 			.gpa = gpa,
 			.pages = (uint32_t)(len / SECTION_PAGE),

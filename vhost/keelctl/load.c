@@ -169,31 +169,10 @@ int load_feed(struct load *l, const void *buf, size_t len)
 	return hs_decoder_feed(&l->dec, buf, len) ? load_refused(l) : 0;
 }
 
-/* the first page of guest RAM no MEMORY chunk held */
-static uint64_t load_missing(const struct load *l)
-{
-	uint64_t p = 0;
-
-	while (l->covered[p / 8] & (1u << (p % 8)))
-		p++;
-	return p;
-}
-
 int load_finish(struct load *l)
 {
-	uint64_t pages = l->k->ram_size / SECTION_PAGE;
-
 	if (hs_decoder_finish(&l->dec))
 		return load_refused(l);
-	if (l->pages != pages) {
-		snprintf(l->msg, sizeof(l->msg),
-			 "the stream holds %llu of the guest's %llu pages "
-			 "(none at 0x%llx)",
-			 (unsigned long long)l->pages,
-			 (unsigned long long)pages,
-			 (unsigned long long)(load_missing(l) * SECTION_PAGE));
-		return -1;
-	}
 	if (hs_encode_end(&l->part_enc)) {
 		snprintf(l->msg, sizeof(l->msg),
 			 "keel's sections exceed %u bytes", KEEL_STATE_MAX);
