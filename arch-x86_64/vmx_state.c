@@ -96,10 +96,10 @@ void vcpu_save(struct vcpu *v, struct vcpu_state *st, struct vcpu_xsave *xs)
 	st->gpr[GPR_RSP] = vmread(GUEST_RSP);
 	st->rip = vmread(GUEST_RIP);
 	st->rflags = vmread(GUEST_RFLAGS);
-	st->cr0 = vmread(CR0_READ_SHADOW);
+	st->cr0 = vcpu_cr0(v);
 	st->cr2 = read_cr2();
 	st->cr3 = vmread(GUEST_CR3);
-	st->cr4 = vmread(CR4_READ_SHADOW);
+	st->cr4 = vcpu_cr4(v);
 	st->xcr0 = xgetbv0();
 	save_drs(st->dr, &st->dr6);
 	st->dr7 = vmread(GUEST_DR7);
