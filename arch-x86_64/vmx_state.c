@@ -27,7 +27,6 @@
 #define RFLAGS_ALLOWED 0x3D7FD7ull /* CF..ID but the reserved bits and VM */
 #define CR0_ALLOWED 0xE005003Full
 #define CR4_PAE_BIT 0x20ull
-#define CR4_OSXSAVE_BIT (1ull << 18)
 #define EFER_SCE 0x1ull
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
@@ -276,13 +275,12 @@ static int check_xsave(const struct vcpu_state *st, const struct vcpu_xsave *xs,
 int vcpu_check(const struct vcpu_state *st, const struct vcpu_xsave *xs,
 	       char *err, size_t len)
 {
+	/* no rule ties xcr0 to CR4.OSXSAVE: keel sets XCR0 for the guest in
+	 * VMX root (XSETBV exits), and under Bochs a running Linux guest
+	 * showed CR4 0x3306b0 (no OSXSAVE) with XCR0 0xe7 */
 	if (check_control(st, err, len) || check_segments(st, err, len) ||
 	    check_misc(st, err, len) || check_xsave(st, xs, err, len))
 		return -1;
-	if (st->cr4 & CR4_OSXSAVE_BIT)
-		return 0;
-	CHECK(st->xcr0 == 1, "vcpu: xcr0 %#llx without CR4.OSXSAVE",
-	      (unsigned long long)st->xcr0);
 	return 0;
 }
 

@@ -262,8 +262,12 @@ static long state_get(uint64_t gpa, uint64_t len)
 	hs_encode_section(&enc, KEEL_STATE_UART, &s->uart, sizeof(s->uart));
 	if (hs_encode_end(&enc))
 		return refuse(-KEEL_ENOSPC, "the buffer is too small");
-	printf("handoff: state captured: %lu bytes, vcpu at rip %#llx\n",
-	       (unsigned long)mb.len, (unsigned long long)s->vcpu.rip);
+	printf("handoff: state captured: %lu bytes, vcpu at rip %#llx, cr0 "
+	       "%#llx, cr4 %#llx, efer %#llx, xcr0 %#llx\n",
+	       (unsigned long)mb.len, (unsigned long long)s->vcpu.rip,
+	       (unsigned long long)s->vcpu.cr0, (unsigned long long)s->vcpu.cr4,
+	       (unsigned long long)s->vcpu.efer,
+	       (unsigned long long)s->vcpu.xcr0);
 	return (long)mb.len;
 }
 
