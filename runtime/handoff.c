@@ -386,6 +386,7 @@ static long state_set(uint64_t gpa, uint64_t len)
 	disk_commit(ho.disk, &ho.dev_copy, &ho.in.virtio);
 	ho.guest->uart = ho.uart_copy;
 	ho.dropped = false;
+	ho.dirty_log = false;
 	printf("handoff: state loaded: vcpu at rip %#llx\n",
 	       (unsigned long long)ho.st.vcpu.rip);
 	return disk_handoff_start(ho.disk);
@@ -417,9 +418,10 @@ static long dirty_log(uint64_t gpa, uint64_t len)
 {
 	uint64_t *bitmap = partitions_companion_buffer(gpa, len);
 	uint64_t pages = ho.guest->ram_size / PAGE_SIZE, found = 0;
+	uint64_t words = (pages + 63) / 64;
 	bool parked_here = !ho.pause;
 
-	if (!bitmap || (gpa & 7) || len < pages / 8)
+	if (!bitmap || (gpa & 7) || len < words * 8)
 		return refuse(-KEEL_EFAULT, "the dirty bitmap is not the "
 					    "companion's memory or too small");
 	if (!ho.guest->ept.ad || !ho.companion->ept.ad)
@@ -429,7 +431,7 @@ static long dirty_log(uint64_t gpa, uint64_t len)
 		return refuse(-KEEL_EBUSY, "no guest to track");
 	if (parked_here && pause_quietly())
 		return -KEEL_EBUSY;
-	memset(bitmap, 0, pages / 8);
+	memset(bitmap, 0, words * 8);
 	if (!ho.dirty_log &&
 	    (ept_split_4k(&ho.guest->ept, 0, ho.guest->ram_size) ||
 	     ept_split_4k(&ho.companion->ept, ho.guest->ram_hpa,
@@ -443,10 +445,13 @@ static long dirty_log(uint64_t gpa, uint64_t len)
 				  ho.guest->ram_size, bitmap);
 		ept_invalidate(&ho.companion->ept);
 		on_guest_cpu(OP_FLUSH_EPT);
-		if (!ho.dirty_log)
-			memset(bitmap, 0xFF, pages / 8);
+		if (!ho.dirty_log) {
+			memset(bitmap, 0xFF, words * 8);
+			if (pages % 64)
+				bitmap[words - 1] = (1ull << (pages % 64)) - 1;
+		}
 		ho.dirty_log = true;
-		for (uint64_t i = 0; i < pages / 64; i++)
+		for (uint64_t i = 0; i < words; i++)
 			found += (uint64_t)__builtin_popcountll(bitmap[i]);
 	}
 	if (parked_here)
@@ -464,6 +469,7 @@ static long drop(void)
 	memset((void *)ho.guest->ram_hpa, 0, ho.guest->ram_size);
 	disk_drop(ho.disk);
 	ho.dropped = true;
+	ho.dirty_log = false;
 	printf("handoff: guest dropped: its vcpu, local APIC, device and %llu "
 	       "MiB of RAM cleared\n",
 	       (unsigned long long)ho.guest->ram_size >> 20);

@@ -162,7 +162,8 @@ struct keel_chan_shared {
  * Pre-copy: RDI/RSI a bitmap (companion-physical, 8-byte aligned, a bit a
  * 4 KiB page of guest RAM); keel fills it with the pages written since the
  * last call (by the guest, or by the companion through the window) and
- * returns their count. The first call starts tracking and reports all.
+ * returns their count. The first call starts tracking and reports all,
+ * and so does the first after a DROP or a STATE_SET.
  * -KEEL_ENOSYS without EPT dirty flags.
  */
 #define KEEL_HC_DIRTY_LOG 12

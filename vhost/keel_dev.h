@@ -54,11 +54,13 @@ struct keel_queue_fd {
  * for a handoff) */
 #define KEEL_IOC_HANDOFF_START _IO('K', 9)
 
-/* a buffer for keel's part of the handoff stream, at most KEEL_STATE_MAX */
+/* a buffer for keel's part of the handoff stream (at most KEEL_STATE_MAX)
+ * or for a dirty bitmap (at most KEEL_DIRTY_LOG_MAX) */
 struct keel_state_buf {
 	uint64_t addr; /* user-space pointer */
 	uint32_t len;
-	uint32_t written; /* STATE_GET: the stream's length */
+	uint32_t written; /* STATE_GET: the stream's length; DIRTY_LOG: the
+			   * count of dirty pages */
 };
 
 /* keel's stream into @addr (ENOSPC: longer than @len) */
@@ -71,5 +73,15 @@ struct keel_state_buf {
 #define KEEL_IOC_ACK_BASES _IOW('K', 12, struct keel_chan_reply)
 /* every check STATE_SET makes, nothing loaded: 0 or -EBADMSG */
 #define KEEL_IOC_STATE_CHECK _IOW('K', 13, struct keel_state_buf)
+/*
+ * KEEL_HC_DIRTY_LOG: the bitmap of the guest's pages written since the last
+ * call (a bit a 4 KiB page of guest RAM; the first call reports all) into
+ * @addr, @len bytes: a multiple of 8 and at most KEEL_DIRTY_LOG_MAX (a
+ * 32 GiB guest), else EINVAL; fewer than a bit a page: EFAULT (keel's
+ * check). Their count into @written. EOPNOTSUPP: keel tracks no dirty
+ * pages (no EPT dirty flags).
+ */
+#define KEEL_DIRTY_LOG_MAX 0x100000
+#define KEEL_IOC_DIRTY_LOG _IOWR('K', 14, struct keel_state_buf)
 
 #endif

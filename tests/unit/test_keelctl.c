@@ -48,6 +48,13 @@ struct mfile {
 
 enum reply { REPLY_LINE, REPLY_EOF, REPLY_NONE };
 
+/* the guest writes @pages pages from @page: @seed's pattern, 0: zeros */
+struct guest_write {
+	int log; /* while keelctl sends after the @log'th DIRTY_LOG */
+	uint32_t page, pages;
+	unsigned int seed;
+};
+
 struct lines {
 	char line[MAX_LINES][LINE_LEN];
 	int n;
@@ -69,6 +76,15 @@ struct fake {
 	uint32_t state_len;
 	uint8_t loaded[KEEL_STATE_MAX]; /* what STATE_SET read */
 	uint32_t loaded_len;
+	/* keel's dirty log: on from the first DIRTY_LOG */
+	bool tracking;
+	uint64_t dirty[PAGES / 64];
+	int logs; /* DIRTY_LOGs answered */
+	/* what the running guest writes, in order of @log */
+	const struct guest_write *writes;
+	int nwrites, next_write;
+	/* what vhost writes before keeld answers a handoff stop */
+	const struct guest_write *stop_write;
 	/* keeld: answers a request at the @answer_after'th poll */
 	uint32_t pending;
 	int answer_after, polls;
@@ -80,6 +96,7 @@ struct fake {
 	/* the connection */
 	uint8_t *wire; /* what the sender wrote */
 	size_t wire_len;
+	size_t wire_fail_at; /* the sender's writes past it fail; 0: none */
 	const uint8_t *in; /* what the receiver reads */
 	size_t in_len, in_pos;
 	const size_t *frags; /* the receiver's read sizes, in turn */
@@ -94,6 +111,7 @@ struct fake {
 static struct fake fk;
 static struct keelctl k;
 static uint8_t ram_before[RAM_SIZE]; /* guest RAM as a test left it */
+static uint8_t ram_paused[RAM_SIZE]; /* guest RAM at STATE_GET */
 
 /* a keelctl log's sink */
 static void log_line(void *arg, const char *line)
@@ -156,6 +174,50 @@ static uint32_t post(uint32_t request, uint32_t flags)
 	return fk.pending;
 }
 
+/* the guest, or vhost through the window, writes: keel marks it dirty */
+static void guest_write(const struct guest_write *w)
+{
+	for (uint32_t p = w->page; p < w->page + w->pages; p++) {
+		for (size_t i = 0; i < 4096; i++)
+			fk.ram[p * 4096 + i] =
+				w->seed ? (uint8_t)((i * 13 + p + w->seed) | 1)
+					: 0;
+		fk.dirty[p / 64] |= 1ull << (p % 64);
+	}
+}
+
+/* the running guest's writes due after the DIRTY_LOGs so far */
+static void guest_runs(void)
+{
+	while (!fk.paused && fk.next_write < fk.nwrites &&
+	       fk.writes[fk.next_write].log <= fk.logs)
+		guest_write(&fk.writes[fk.next_write++]);
+}
+
+/* keel's DIRTY_LOG: the pages written since the last (the first: all) */
+static int dirty_log(struct keel_state_buf *sb)
+{
+	uint32_t n = 0;
+
+	assert_int_equal(sb->len, PAGES / 8);
+	assert_int_equal(sb->addr % 8, 0);
+	if (fk.dropped) {
+		record("DIRTY_LOG");
+		return failed(EBUSY);
+	}
+	if (!fk.tracking)
+		memset(fk.dirty, 0xFF, sizeof(fk.dirty));
+	fk.tracking = true;
+	memcpy((void *)(uintptr_t)sb->addr, fk.dirty, sizeof(fk.dirty));
+	for (size_t i = 0; i < PAGES / 64; i++)
+		n += (uint32_t)__builtin_popcountll(fk.dirty[i]);
+	memset(fk.dirty, 0, sizeof(fk.dirty));
+	fk.logs++;
+	sb->written = n;
+	record("DIRTY_LOG %u", n);
+	return 0;
+}
+
 /* the disk keel serves: the driver started it, no handoff stopped it */
 static bool served(void)
 {
@@ -193,6 +255,8 @@ static int keel_call(unsigned long req, void *arg)
 			n = post(KEEL_REQ_START, KEEL_DEV_BASES);
 		if (n)
 			fk.stopped = req == KEEL_IOC_HANDOFF_STOP;
+		if (n && fk.stopped && fk.stop_write)
+			guest_write(fk.stop_write);
 		break;
 	case KEEL_IOC_STATE_GET:
 		record("STATE_GET");
@@ -201,7 +265,10 @@ static int keel_call(unsigned long req, void *arg)
 			return failed(EBUSY);
 		memcpy((void *)(uintptr_t)sb->addr, fk.state, fk.state_len);
 		sb->written = fk.state_len;
+		memcpy(ram_paused, fk.ram, RAM_SIZE);
 		return 0;
+	case KEEL_IOC_DIRTY_LOG:
+		return dirty_log(sb);
 	case KEEL_IOC_STATE_CHECK:
 		record("STATE_CHECK");
 		assert_true(sb->len <= KEEL_STATE_MAX);
@@ -424,6 +491,19 @@ static ssize_t fake_read(void *ctx, int fd, void *buf, size_t len)
 	return (ssize_t)n;
 }
 
+static int failed_write(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* the sender's bytes; the guest, running, writes meanwhile */
+static void send_wire(const void *buf, size_t len)
+{
+	append(&fk.wire, &fk.wire_len, buf, len);
+	guest_runs();
+}
+
 static int fake_write(void *ctx, int fd, const void *buf, size_t len)
 {
 	(void)ctx;
@@ -433,8 +513,10 @@ static int fake_write(void *ctx, int fd, const void *buf, size_t len)
 		       buf, len);
 	else if (fk.in) /* the receiver answers */
 		strncat(fk.answer, buf, len);
+	else if (fk.wire_fail_at && fk.wire_len + len > fk.wire_fail_at)
+		return failed_write(EPIPE);
 	else
-		append(&fk.wire, &fk.wire_len, buf, len);
+		send_wire(buf, len);
 	return 0;
 }
 
@@ -622,6 +704,8 @@ static int fresh(void **state)
 		.progress = { log_line, &fk.progress },
 		.ack_timeout_ms = KEELCTL_ACK_TIMEOUT_MS,
 		.reply_timeout_ms = KEELCTL_REPLY_TIMEOUT_MS,
+		.precopy_pages = KEELCTL_PRECOPY_PAGES,
+		.precopy_rounds = KEELCTL_PRECOPY_ROUNDS,
 		.keel_fd = -1,
 	};
 	return 0;
@@ -1135,7 +1219,7 @@ static void migrate(const char *reply_line, enum reply reply, int rc)
 {
 	fk.reply_line = reply_line;
 	fk.reply = reply;
-	assert_int_equal(cmd_migrate(&k, TARGET), rc);
+	assert_int_equal(cmd_migrate(&k, TARGET, false), rc);
 	want("CONNECT " TARGET);
 	want("PAUSE");
 	want("HANDOFF_STOP 2");
@@ -1143,33 +1227,34 @@ static void migrate(const char *reply_line, enum reply reply, int rc)
 	want("SHUTDOWN");
 }
 
-/* the sender's side, then the receiver's: the same guest, running there */
-static void test_migrate_receive(void **state)
+/* the sender's report: keeld answered each request at its answer_after'th
+ * poll, the receiver at once */
+static void assert_migrated(int rounds)
+{
+	char line[LINE_LEN];
+	double t = fk.answer_after / 100.0;
+
+	snprintf(line, sizeof(line),
+		 "migrated %zu bytes (5 MiB RAM, %u bytes state) in %.2f s "
+		 "to " TARGET ", downtime %.2f s, total %.2f s, %d pre-copy "
+		 "rounds, %zu bytes sent",
+		 fk.wire_len, fk.state_len, t, t, t, rounds, fk.wire_len);
+	assert_out(line);
+}
+
+/*
+ * What the sender wrote, into the receiver's dropped guest (read in
+ * fragments of all sizes): it runs there with the source's RAM as it was
+ * at the pause and keel's part.
+ */
+static void receive_wire(void)
 {
 	static const size_t frags[] = { 1, 7, 4093, 65536, 24, 3, 100000 };
-	uint8_t *wire;
-	size_t len;
 	char line[LINE_LEN];
 
-	(void)state;
-	fk.answer_after = 3;
-	migrate("OK\n", REPLY_LINE, 0);
-	want("DROP");
-	assert_wanted();
-	snprintf(line, sizeof(line),
-		 "migrated %zu bytes (5 MiB RAM, %u bytes state) in 0.03 s "
-		 "to " TARGET ", downtime 0.03 s",
-		 stream_len(), fk.state_len);
-	assert_out(line);
-	assert_int_equal(fk.wire_len, stream_len());
-	/* the target: a dropped guest, RAM zeroed */
-	wire = fk.wire;
-	len = fk.wire_len;
-	fk.wire = NULL;
-	fill_ram(ram_before, 0);
 	forget();
-	fk.in = wire;
-	fk.in_len = len;
+	fk.in = fk.wire;
+	fk.in_len = fk.wire_len;
 	fk.frags = frags;
 	fk.nfrags = RECORDS(frags);
 	fk.reply_line = NULL;
@@ -1180,16 +1265,30 @@ static void test_migrate_receive(void **state)
 	want("RESUME");
 	assert_wanted();
 	assert_string_equal(fk.answer, "OK\n");
-	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+	assert_memory_equal(fk.ram, ram_paused, RAM_SIZE);
 	assert_memory_equal(fk.loaded, fk.state, fk.state_len);
 	snprintf(line, sizeof(line),
-		 "received %zu bytes (5 MiB RAM, %u bytes state) in 0.03 s; "
+		 "received %zu bytes (5 MiB RAM, %u bytes state) in %.2f s; "
 		 "the guest runs",
-		 len, fk.state_len);
+		 fk.wire_len, fk.state_len, fk.answer_after / 100.0);
 	assert_out("waiting for the guest on port 7000", line);
 	assert_int_equal(fk.err.n, 0);
 	assert_false(fk.paused);
-	free(wire);
+}
+
+/* the sender's side, then the receiver's: the same guest, running there */
+static void test_migrate_receive(void **state)
+{
+	(void)state;
+	fk.answer_after = 3;
+	migrate("OK\n", REPLY_LINE, 0);
+	want("DROP");
+	assert_wanted();
+	assert_migrated(0);
+	assert_int_equal(fk.wire_len, stream_len());
+	fill_ram(ram_before, 0);
+	assert_memory_equal(ram_paused, ram_before, RAM_SIZE);
+	receive_wire();
 }
 
 static void migrate_failed(const char *reply_line, enum reply reply,
@@ -1232,11 +1331,219 @@ static void test_migrate_no_answer(void **state)
 static void test_migrate_bad_target(void **state)
 {
 	(void)state;
-	assert_int_equal(cmd_migrate(&k, "10.0.0.2"), 1);
-	assert_int_equal(cmd_migrate(&k, ":7000"), 1);
+	assert_int_equal(cmd_migrate(&k, "10.0.0.2", false), 1);
+	assert_int_equal(cmd_migrate(&k, ":7000", true), 1);
 	assert_int_equal(rec.ncalls, 0);
 	assert_err("migrate: 10.0.0.2 is not HOST:PORT",
 		   "migrate: :7000 is not HOST:PORT");
+}
+
+/* ---- migrate --precopy ---- */
+
+/* the running guest writes @w as keelctl sends, vhost @stop after the
+ * pause */
+#define SCRIPT(w, stop) \
+	(fk.writes = (w), fk.nwrites = RECORDS(w), fk.stop_write = (stop))
+
+/* the progress lines of pre-copy's rounds start with @want[0..n) */
+static void assert_rounds(const char *const *want, int n)
+{
+	int r = 0;
+
+	for (int i = 0; i < fk.progress.n; i++) {
+		if (strncmp(fk.progress.line[i], "round ", 6))
+			continue;
+		assert_true(r < n);
+		if (strncmp(fk.progress.line[i], want[r], strlen(want[r])))
+			fail_msg("\"%s\", wanted \"%s...\"",
+				 fk.progress.line[i], want[r]);
+		r++;
+	}
+	assert_int_equal(r, n);
+}
+
+/*
+ * migrate --precopy, answered OK: a DIRTY_LOG for each of @rounds live
+ * rounds (keel's counts @dirty), then PAUSE, the stop, the last DIRTY_LOG
+ * (@last), STATE_GET; a progress line a round, the report
+ */
+static void precopy(const uint32_t *dirty, int rounds, uint32_t last)
+{
+	char lines[KEELCTL_PRECOPY_ROUNDS][LINE_LEN];
+	const char *want_lines[KEELCTL_PRECOPY_ROUNDS];
+
+	fk.reply_line = "OK\n";
+	fk.reply = REPLY_LINE;
+	assert_int_equal(cmd_migrate(&k, TARGET, true), 0);
+	want("CONNECT " TARGET);
+	for (int i = 0; i < rounds; i++) {
+		want("DIRTY_LOG %u", dirty[i]);
+		snprintf(lines[i], LINE_LEN, "round %d: %u pages dirty, ", i,
+			 dirty[i]);
+		want_lines[i] = lines[i];
+	}
+	want("PAUSE");
+	want("HANDOFF_STOP 2");
+	want("DIRTY_LOG %u", last);
+	want("STATE_GET");
+	want("SHUTDOWN");
+	want("DROP");
+	assert_wanted();
+	assert_rounds(want_lines, rounds);
+	assert_migrated(rounds);
+	assert_int_equal(fk.err.n, 0);
+}
+
+/*
+ * Rounds until one sends fewer than 256 pages, then the last pages with
+ * the guest paused; the receiver gets the guest as it was at the pause.
+ * Pages written while their chunk is sent are sent whole (copied first),
+ * and again in the next round; pages that became zero are sent too.
+ */
+static void test_precopy_receive(void **state)
+{
+	static const struct guest_write w[] = {
+		{ 1, 0, 600, 1 }, /* 300-599 were zero in round 0 */
+		{ 2, 100, 300, 2 }, { 2, 1000, 10, 0 }, { 3, 200, 50, 3 },
+		{ 3, 1279, 1, 3 },  { 4, 250, 10, 4 },
+	};
+	static const struct guest_write vhost = { 0, 210, 1, 5 };
+	static const uint32_t dirty[] = { PAGES, 600, 310, 51 };
+
+	(void)state;
+	memset(fk.ram + 300 * 4096, 0, 400 * 4096);
+	SCRIPT(w, &vhost);
+	precopy(dirty, 4, 11);
+	assert_rounds(LINES("round 0: 1280 pages dirty, 4.6 MiB sent, 0.00 s",
+			    "round 1: 600 pages dirty, 2.3 MiB sent, 0.00 s",
+			    "round 2: 310 pages dirty, 1.2 MiB sent, 0.00 s",
+			    "round 3: 51 pages dirty, 0.2 MiB sent, 0.00 s"),
+		      4);
+	assert_true(fk.wire_len > RAM_SIZE + (3 << 20));
+	receive_wire();
+	/* pages that come again are no progress: 1180 pages are not zero */
+	assert_string_equal(fk.progress.line[fk.progress.n - 1],
+			    "receiving: 5 of 5 MiB (92 %), 0.0 MiB/s");
+}
+
+/* a page the last live round sent, written again after the pause (vhost
+ * completing a request before keeld answers the stop): sent again */
+static void test_precopy_page_again(void **state)
+{
+	static const struct guest_write w[] = { { 1, 7, 1, 1 } };
+	static const struct guest_write vhost = { 0, 7, 1, 2 };
+	static const uint32_t dirty[] = { PAGES, 1 };
+
+	(void)state;
+	SCRIPT(w, &vhost);
+	precopy(dirty, 2, 1);
+	receive_wire();
+	assert_int_equal(fk.ram[7 * 4096], (7 + 2) | 1);
+}
+
+/* a round that sends no fewer pages than the one before is the last */
+static void test_precopy_no_shrink(void **state)
+{
+	static const struct guest_write w[] = { { 1, 0, 600, 1 },
+						{ 2, 0, 700, 2 } };
+	static const uint32_t dirty[] = { PAGES, 600, 700 };
+
+	(void)state;
+	SCRIPT(w, NULL);
+	precopy(dirty, 3, 0);
+	receive_wire();
+}
+
+/* at most precopy_rounds live rounds; the last pages go paused */
+static void test_precopy_max_rounds(void **state)
+{
+	static const struct guest_write w[] = { { 1, 0, 600, 1 },
+						{ 2, 0, 500, 2 },
+						{ 3, 0, 400, 3 } };
+	static const uint32_t dirty[] = { PAGES, 600, 500 };
+
+	(void)state;
+	k.precopy_rounds = 3;
+	SCRIPT(w, NULL);
+	precopy(dirty, 3, 400);
+	receive_wire();
+}
+
+/*
+ * The connection fails in a live round: the guest was never paused, and
+ * nothing is done to it. Tried again, keel's first DIRTY_LOG reports only
+ * what was written since the last: round 0 sends all of RAM regardless.
+ */
+static void test_precopy_write_error(void **state)
+{
+	static const struct guest_write w[] = { { 1, 0, 600, 1 } };
+	static const uint32_t dirty[] = { 0, 0 };
+
+	(void)state;
+	SCRIPT(w, NULL);
+	fk.wire_fail_at = RAM_SIZE + (1 << 20);
+	assert_int_equal(cmd_migrate(&k, TARGET, true), 1);
+	want("CONNECT " TARGET);
+	want("DIRTY_LOG 1280");
+	want("DIRTY_LOG 600");
+	assert_wanted();
+	assert_err("write " TARGET ": Broken pipe", "the guest goes on");
+	assert_rounds(LINES("round 0: 1280 pages dirty, "), 1);
+	assert_int_equal(fk.out.n, 0);
+	assert_false(fk.paused || fk.stopped || fk.dropped);
+	forget();
+	fk.wire_len = fk.wire_fail_at = 0;
+	precopy(dirty, 2, 0);
+	receive_wire();
+}
+
+/* the receiver refuses after the pause: the guest goes on */
+static void test_precopy_refused(void **state)
+{
+	(void)state;
+	fk.reply_line = "ERR the guest's disk differs\n";
+	fk.reply = REPLY_LINE;
+	assert_int_equal(cmd_migrate(&k, TARGET, true), 1);
+	want("CONNECT " TARGET);
+	want("DIRTY_LOG 1280");
+	want("DIRTY_LOG 0");
+	want("PAUSE");
+	want("HANDOFF_STOP 2");
+	want("DIRTY_LOG 0");
+	want("STATE_GET");
+	want("SHUTDOWN");
+	want("HANDOFF_START 3");
+	want("RESUME");
+	assert_wanted();
+	assert_err(TARGET ": the guest's disk differs", "the guest goes on");
+	assert_int_equal(fk.out.n, 0);
+	assert_false(fk.paused || fk.stopped);
+}
+
+/* a keel without dirty tracking: stop-and-copy, said in one line */
+static void test_precopy_unsupported(void **state)
+{
+	(void)state;
+	fk.refuse_req = KEEL_IOC_DIRTY_LOG;
+	fk.refuse_errno = EOPNOTSUPP;
+	fk.reply_line = "OK\n";
+	fk.reply = REPLY_LINE;
+	assert_int_equal(cmd_migrate(&k, TARGET, true), 0);
+	want("CONNECT " TARGET);
+	want("ioctl %#lx !95", (unsigned long)KEEL_IOC_DIRTY_LOG);
+	want("PAUSE");
+	want("HANDOFF_STOP 2");
+	want("STATE_GET");
+	want("SHUTDOWN");
+	want("DROP");
+	assert_wanted();
+	assert_string_equal(fk.progress.line[0],
+			    "keel tracks no dirty pages (its CPU's EPT keeps "
+			    "no dirty flags): stop-and-copy");
+	assert_int_equal(fk.err.n, 0);
+	assert_migrated(0);
+	assert_int_equal(fk.wire_len, stream_len());
+	receive_wire();
 }
 
 /* ---- receive ---- */
@@ -1414,6 +1721,13 @@ int main(void)
 		T(test_migrate_cut),
 		T(test_migrate_no_answer),
 		T(test_migrate_bad_target),
+		T(test_precopy_receive),
+		T(test_precopy_page_again),
+		T(test_precopy_no_shrink),
+		T(test_precopy_max_rounds),
+		T(test_precopy_write_error),
+		T(test_precopy_refused),
+		T(test_precopy_unsupported),
 		T(test_receive_corrupt),
 		T(test_receive_bad_magic),
 		T(test_receive_no_answer),

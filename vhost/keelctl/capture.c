@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The stopped guest written as a handoff stream. */
+/* The guest written as a handoff stream. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -11,14 +11,6 @@
 #include "vhost/keelctl/sections.h"
 
 #define CAPTURE_MSG_MAX 256
-
-struct capture {
-	struct keelctl *k;
-	int fd;
-	const char *to;
-	struct hs_encoder enc;
-	int write_errno; /* of the write that failed */
-};
 
 static int capture_sink(void *ctx, const void *buf, size_t len)
 {
@@ -49,7 +41,7 @@ static int capture_part_section(void *ctx, const struct hs_section *sec,
 	return -1;
 }
 
-static int capture_part(struct capture *c, const void *state, uint32_t len)
+int capture_part(struct capture *c, const void *state, uint32_t len)
 {
 	char msg[CAPTURE_MSG_MAX];
 	struct hs_decoder_config cfg = {
@@ -87,70 +79,88 @@ static bool page_zero(const uint8_t *page)
 	return !any;
 }
 
-/* the run of pages from @gpa (at most a chunk's) that are all zero, or
- * none of them */
-static uint64_t page_run(const uint8_t *ram, uint64_t gpa, uint64_t end,
-			 bool zero)
+/* the stream takes the page at @gpa: its bit in @dirty, or with @dirty NULL
+ * any byte not zero */
+static bool page_taken(const struct capture *c, const uint64_t *dirty,
+		       uint64_t gpa)
+{
+	uint64_t page = gpa / SECTION_PAGE;
+
+	if (dirty)
+		return dirty[page / 64] >> (page % 64) & 1;
+	return !page_zero(c->k->ram + gpa);
+}
+
+/* the run of pages from @gpa (at most a chunk's) that the stream takes, or
+ * that it leaves out */
+static uint64_t page_run(const struct capture *c, const uint64_t *dirty,
+			 uint64_t gpa, bool taken)
 {
 	uint64_t len = 0;
 
-	while (gpa + len < end &&
+	while (gpa + len < c->k->ram_size &&
 	       len < KEEL_STATE_MEMORY_MAX_PAGES * (uint64_t)SECTION_PAGE &&
-	       page_zero(ram + gpa + len) == zero)
+	       page_taken(c, dirty, gpa + len) == taken)
 		len += SECTION_PAGE;
 	return len;
 }
 
-/*
- * Guest RAM [@gpa, @end) as MEMORY chunks, all-zero pages left out: the
- * guest that loads the stream was dropped first, and keel zeroes a
- * dropped guest's RAM.
- */
-static int capture_range(struct capture *c, struct progress *p, uint64_t gpa,
-			 uint64_t end)
+/* @len bytes of guest RAM from @gpa as one MEMORY chunk */
+static int capture_chunk(struct capture *c, uint64_t gpa, uint64_t len)
 {
-	while (gpa < end) {
-		uint64_t zeros = page_run(c->k->ram, gpa, end, true);
-		uint64_t len;
+	struct keel_state_memory m = {
+		.gpa = gpa,
+		.pages = (uint32_t)(len / SECTION_PAGE),
+	};
+	const void *pages = c->copy ? memcpy(c->copy, c->k->ram + gpa, len)
+				    : c->k->ram + gpa;
+	const struct hs_iovec iov[] = { { &m, sizeof(m) }, { pages, len } };
 
-		progress_add(p, zeros);
-		gpa += zeros;
-		len = page_run(c->k->ram, gpa, end, false);
-		if (!len)
-			continue;
-		struct keel_state_memory m = {
-			.gpa = gpa,
-			.pages = (uint32_t)(len / SECTION_PAGE),
-		};
-		const struct hs_iovec iov[] = {
-			{ &m, sizeof(m) },
-			{ c->k->ram + gpa, len },
-		};
+	if (hs_encode_sectionv(&c->enc, KEEL_STATE_MEMORY, iov, 2))
+		return capture_write_failed(c);
+	c->round_pages += m.pages;
+	return 0;
+}
 
-		if (hs_encode_sectionv(&c->enc, KEEL_STATE_MEMORY, iov, 2))
-			return capture_write_failed(c);
-		progress_add(p, len);
+int capture_ram(struct capture *c, const uint64_t *dirty)
+{
+	uint64_t gpa = 0, len;
+	struct progress p;
+
+	progress_start(&p, c->k, c->what, dirty ? 0 : c->k->ram_size);
+	while (gpa < c->k->ram_size) {
+		len = page_run(c, dirty, gpa, false);
+		progress_add(&p, len);
+		gpa += len;
+		len = page_run(c, dirty, gpa, true);
+		if (len && capture_chunk(c, gpa, len))
+			return -1;
+		progress_add(&p, len);
 		gpa += len;
 	}
 	return 0;
 }
 
-int capture_write(struct keelctl *k, int fd, const char *to, const char *what,
-		  const void *state, uint32_t len, struct capture_result *r)
+int capture_begin(struct capture *c, struct keelctl *k, int fd, const char *to,
+		  const char *what)
 {
-	struct capture c = { .k = k, .fd = fd, .to = to };
-	struct progress p;
-
-	if (hs_encoder_init(&c.enc, capture_sink, &c))
-		return capture_write_failed(&c);
-	if (capture_part(&c, state, len))
-		return -1;
-	progress_start(&p, k, what, k->ram_size);
-	if (capture_range(&c, &p, 0, k->ram_size))
-		return -1;
-	if (hs_encode_end(&c.enc))
-		return capture_write_failed(&c);
-	r->bytes = c.enc.offset;
-	r->ram_bytes = k->ram_size;
+	*c = (struct capture){ .k = k, .fd = fd, .to = to, .what = what };
+	if (hs_encoder_init(&c->enc, capture_sink, c))
+		return capture_write_failed(c);
 	return 0;
+}
+
+int capture_round(struct capture *c, uint32_t round)
+{
+	struct keel_state_round r = { .round = round, .pages = c->round_pages };
+
+	if (hs_encode_section(&c->enc, KEEL_STATE_ROUND, &r, sizeof(r)))
+		return capture_write_failed(c);
+	c->round_pages = 0;
+	return 0;
+}
+
+int capture_end(struct capture *c)
+{
+	return hs_encode_end(&c->enc) ? capture_write_failed(c) : 0;
 }

@@ -7,6 +7,8 @@
 #ifndef KEELCTL_COMMANDS_H
 #define KEELCTL_COMMANDS_H
 
+#include <stdbool.h>
+
 #include "vhost/keelctl/keelctl.h"
 
 int cmd_pause(struct keelctl *k);
@@ -15,7 +17,8 @@ int cmd_drop(struct keelctl *k);
 int cmd_stats(struct keelctl *k);
 int cmd_save(struct keelctl *k, const char *path);
 int cmd_restore(struct keelctl *k, const char *path);
-int cmd_migrate(struct keelctl *k, const char *target);
+/* @precopy: rounds of RAM while the guest runs, then stop-and-copy */
+int cmd_migrate(struct keelctl *k, const char *target, bool precopy);
 int cmd_receive(struct keelctl *k, const char *port);
 
 #endif

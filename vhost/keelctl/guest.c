@@ -107,6 +107,7 @@ static const char *guest_ioctl_name(unsigned long req)
 		{ KEEL_IOC_STATE_GET, "state get" },
 		{ KEEL_IOC_STATE_SET, "state set" },
 		{ KEEL_IOC_STATE_CHECK, "state check" },
+		{ KEEL_IOC_DIRTY_LOG, "dirty log" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -115,18 +116,28 @@ static const char *guest_ioctl_name(unsigned long req)
 	return "ioctl";
 }
 
-int guest_ioctl(struct keelctl *k, unsigned long req, void *arg)
+/* the ioctl's value, or -errno unlogged */
+static int guest_call(struct keelctl *k, unsigned long req, void *arg)
 {
-	int rc, err;
+	int rc;
 
 	errno = 0;
 	rc = k->ops->keel_ioctl(k->ctx, k->keel_fd, req, arg);
-	if (rc >= 0)
-		return rc;
-	err = guest_errno();
+	return rc >= 0 ? rc : -guest_errno();
+}
+
+static int guest_refused(struct keelctl *k, unsigned long req, int rc)
+{
 	keeld_logf(&k->err, "%s: keel refused: %s (errno %d)",
-		   guest_ioctl_name(req), strerror(err), err);
-	return -err;
+		   guest_ioctl_name(req), strerror(-rc), -rc);
+	return rc;
+}
+
+int guest_ioctl(struct keelctl *k, unsigned long req, void *arg)
+{
+	int rc = guest_call(k, req, arg);
+
+	return rc < 0 ? guest_refused(k, req, rc) : rc;
 }
 
 int guest_wait_acked(struct keelctl *k, uint32_t n)
@@ -209,6 +220,25 @@ int guest_state_get(struct keelctl *k, void *buf, uint32_t *len)
 	}
 	*len = sb.written;
 	return 0;
+}
+
+size_t guest_bitmap_len(const struct keelctl *k)
+{
+	return (k->ram_size / SECTION_PAGE + 63) / 64 * sizeof(uint64_t);
+}
+
+int guest_dirty_log(struct keelctl *k, uint64_t *bitmap, bool first)
+{
+	struct keel_state_buf sb = {
+		.addr = (uintptr_t)bitmap,
+		.len = (uint32_t)guest_bitmap_len(k),
+	};
+	int rc = guest_call(k, KEEL_IOC_DIRTY_LOG, &sb);
+
+	if (rc == -EOPNOTSUPP && first)
+		return rc;
+	return rc < 0 ? guest_refused(k, KEEL_IOC_DIRTY_LOG, rc)
+		      : (int)sb.written;
 }
 
 static int state_put(struct keelctl *k, unsigned long req, const void *buf,

@@ -51,6 +51,18 @@ int guest_go_on(struct keelctl *k);
  * length. */
 int guest_state_get(struct keelctl *k, void *buf, uint32_t *len);
 
+/* The bytes of a dirty bitmap of the guest's RAM: a bit a page, in whole
+ * 64-bit words. */
+size_t guest_bitmap_len(const struct keelctl *k);
+
+/*
+ * The pages written since the last call (the first: all) into @bitmap
+ * (guest_bitmap_len() bytes, 8-byte aligned): their count as keel says, or
+ * -errno. With @first, -EOPNOTSUPP (keel tracks no dirty pages: its CPU's
+ * EPT keeps no dirty flags) is not logged: the caller goes without.
+ */
+int guest_dirty_log(struct keelctl *k, uint64_t *bitmap, bool first);
+
 /* Loads keel's part @buf; returns the start request's number (0: none). */
 int guest_state_set(struct keelctl *k, const void *buf, size_t len);
 /* keel's checks of STATE_SET alone: 0, or < 0 (keel logs why) */

@@ -20,35 +20,43 @@ int handoff_go_on(struct keelctl *k)
 	return -1;
 }
 
-int handoff_send(struct keelctl *k, int fd, const char *to, const char *what,
-		 struct handoff_report *r)
+int handoff_pause(struct keelctl *k, struct handoff_report *r)
 {
-	struct capture_result c;
-	uint32_t len;
-	uint8_t *state = malloc(KEEL_STATE_MAX);
-	int rc;
-
-	if (!state) {
-		keeld_logf(&k->err, "out of memory");
-		return -1;
-	}
 	r->paused_ns = k->ops->now_ns(k->ctx);
-	if (guest_ioctl(k, KEEL_IOC_PAUSE, NULL) < 0) {
-		free(state);
+	if (guest_ioctl(k, KEEL_IOC_PAUSE, NULL) < 0)
 		return -1;
-	}
-	rc = guest_handoff_stop(k);
-	if (!rc)
+	return guest_handoff_stop(k) ? handoff_go_on(k) : 0;
+}
+
+int handoff_capture(struct keelctl *k, struct capture *c, const uint64_t *dirty,
+		    struct handoff_report *r)
+{
+	uint8_t *state = malloc(KEEL_STATE_MAX);
+	uint32_t len;
+	int rc = -1;
+
+	if (!state)
+		keeld_logf(&k->err, "out of memory");
+	else
 		rc = guest_state_get(k, state, &len);
 	if (!rc)
-		rc = capture_write(k, fd, to, what, state, len, &c);
+		rc = capture_part(c, state, len);
+	if (!rc)
+		rc = capture_ram(c, dirty);
+	if (!rc)
+		rc = capture_end(c);
 	free(state);
 	if (rc)
 		return handoff_go_on(k);
-	r->bytes = c.bytes;
-	r->ram_bytes = c.ram_bytes;
+	r->bytes = c->enc.offset;
+	r->ram_bytes = k->ram_size;
 	r->state_bytes = len;
 	return 0;
+}
+
+int handoff_send(struct keelctl *k, struct capture *c, struct handoff_report *r)
+{
+	return handoff_pause(k, r) ? -1 : handoff_capture(k, c, NULL, r);
 }
 
 int handoff_clear(struct keelctl *k)

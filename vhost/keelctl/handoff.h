@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vhost/keelctl/capture.h"
 #include "vhost/keelctl/keelctl.h"
 
 /* what a handoff moved */
@@ -18,17 +19,30 @@ struct handoff_report {
 	uint64_t state_bytes;	/* keel's part */
 	uint64_t start_ns;	/* when the command began */
 	uint64_t paused_ns;	/* when the source paused the guest */
+	uint32_t rounds;	/* pre-copy's live rounds */
 };
 
 /*
- * The source: the running guest paused (PAUSE), its device stopped for the
- * handoff (HANDOFF_STOP and keeld's answer), keel's part taken
- * (STATE_GET), the stream written to @fd (capture_write(): @to, @what).
- * On failure the guest goes on (handoff_go_on()) and -1 is returned; on
- * success it stays paused and stopped. Sets all of @r but start_ns.
+ * The source, its guest running: paused (PAUSE, r->paused_ns), its device
+ * stopped for the handoff (HANDOFF_STOP and keeld's answer). 0, or -1: the
+ * guest goes on (a failed PAUSE left it running, after a failed stop
+ * handoff_go_on()).
  */
-int handoff_send(struct keelctl *k, int fd, const char *to, const char *what,
-		 struct handoff_report *r);
+int handoff_pause(struct keelctl *k, struct handoff_report *r);
+
+/*
+ * The paused and stopped guest into @c (its header written, and
+ * pre-copy's rounds): keel's part (STATE_GET), RAM (capture_ram(): all of
+ * it with @dirty NULL, else @dirty's pages), END. On failure the guest goes on
+ * (handoff_go_on()) and -1 is returned; on success it stays paused and
+ * stopped. Sets r's bytes, ram_bytes and state_bytes.
+ */
+int handoff_capture(struct keelctl *k, struct capture *c, const uint64_t *dirty,
+		    struct handoff_report *r);
+
+/* Stop-and-copy: the running guest paused and stopped, then all of it
+ * into @c (handoff_pause(), handoff_capture()). */
+int handoff_send(struct keelctl *k, struct capture *c, struct handoff_report *r);
 
 /* After a failure on the source, the guest goes on (guest_go_on()), and a
  * line says so, or that it stays paused. Returns -1. */

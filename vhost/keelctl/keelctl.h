@@ -16,6 +16,8 @@
 
 #define KEELCTL_ACK_TIMEOUT_MS 30000	/* keeld's answer to a request */
 #define KEELCTL_REPLY_TIMEOUT_MS 60000	/* the receiver's OK or ERR */
+#define KEELCTL_PRECOPY_PAGES 256	/* a live round below: the last */
+#define KEELCTL_PRECOPY_ROUNDS 8	/* live rounds at the most */
 
 /*
  * What the system calls return: an fd, 0, a count, or -1 with errno set.
@@ -57,6 +59,11 @@ struct keelctl {
 	struct keeld_log progress;	/* how far a transfer is */
 	int ack_timeout_ms;
 	int reply_timeout_ms;
+	/* pre-copy ends after a live round that sent fewer pages than
+	 * precopy_pages, no fewer than the round before, or after
+	 * precopy_rounds rounds */
+	uint64_t precopy_pages;
+	uint32_t precopy_rounds;
 	/* the guest, from guest_open() to guest_close() */
 	int keel_fd;		/* -1 when closed */
 	struct keel_chan_shared sh;	/* the last snapshot */

@@ -44,14 +44,18 @@ static int load_compat(struct load *l, const struct hs_section *sec, char *why,
 	return 0;
 }
 
-static void load_cover(struct load *l, uint64_t page, uint32_t pages)
+/* the pages of a chunk that no chunk before covered: their count */
+static uint32_t load_cover(struct load *l, uint64_t page, uint32_t pages)
 {
+	uint32_t fresh = 0;
+
 	for (uint64_t p = page; p < page + pages; p++) {
 		if (l->covered[p / 8] & (1u << (p % 8)))
 			continue;
 		l->covered[p / 8] |= (uint8_t)(1u << (p % 8));
-		l->pages++;
+		fresh++;
 	}
+	return fresh;
 }
 
 static int load_memory(struct load *l, const struct hs_section *sec, char *why,
@@ -78,11 +82,13 @@ static int load_memory(struct load *l, const struct hs_section *sec, char *why,
 			 (unsigned long long)l->k->ram_size);
 		return -1;
 	}
-	load_cover(l, m.gpa / SECTION_PAGE, m.pages);
 	l->round_pages += m.pages;
 	if (l->apply)
 		memcpy(l->k->ram + m.gpa, sec->payload + sizeof(m), len);
-	progress_add(&l->progress, len);
+	/* of guest RAM: a page that comes again (pre-copy) is no progress */
+	progress_add(&l->progress,
+		     (uint64_t)load_cover(l, m.gpa / SECTION_PAGE, m.pages) *
+			     SECTION_PAGE);
 	return 0;
 }
 

@@ -6,8 +6,8 @@
  * into guest RAM if asked to, keel's sections gathered into a stream of
  * their own for STATE_SET. Sections may come in any order: a pre-copy
  * stream sends RAM in rounds before keel's part. A later chunk of a page
- * replaces an earlier one, and at END every page of guest RAM must have
- * come.
+ * replaces an earlier one; a page no chunk holds stays zero (the guest was
+ * dropped first).
  */
 #ifndef KEELCTL_LOAD_H
 #define KEELCTL_LOAD_H
@@ -31,12 +31,11 @@ struct load {
 	char msg[LOAD_MSG_MAX];	/* why the stream was refused */
 	struct hs_membuf part;	/* keel's sections as a stream */
 	struct hs_encoder part_enc;
-	uint8_t *covered;	/* a bit per page of guest RAM */
-	uint64_t pages;		/* pages covered */
+	uint8_t *covered;	/* a bit per page of guest RAM that came */
 	uint32_t round;		/* the next ROUND's number */
 	uint64_t round_pages;	/* pages since the last ROUND */
 	uint64_t bytes;		/* of the stream, fed so far */
-	struct progress progress;
+	struct progress progress;	/* of the pages that came */
 };
 
 /*

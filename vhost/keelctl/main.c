@@ -246,9 +246,12 @@ static const char usage[] =
 	"                     state and RAM to FILE; it stays paused\n"
 	"  restore FILE       check all of FILE, then load it into keel's\n"
 	"                     paused or dropped guest and let it run\n"
-	"  migrate HOST:PORT  hand the guest over TCP to `keelctl receive`\n"
+	"  migrate [--precopy] HOST:PORT\n"
+	"                     hand the guest over TCP to `keelctl receive`\n"
 	"                     at HOST (an IPv4 address); drop it here once\n"
-	"                     it runs there\n"
+	"                     it runs there. --precopy: send its RAM in\n"
+	"                     rounds while it runs, pause it for the last\n"
+	"                     dirty pages only\n"
 	"  receive PORT       take a guest from `keelctl migrate` on TCP\n"
 	"                     port PORT and let it run\n"
 	"  stats              what /dev/keel says: guest state, device\n"
@@ -273,7 +276,10 @@ static int run(struct keelctl *k, int argc, char **argv)
 	if (argc == 3 && !strcmp(cmd, "restore"))
 		return cmd_restore(k, argv[2]);
 	if (argc == 3 && !strcmp(cmd, "migrate"))
-		return cmd_migrate(k, argv[2]);
+		return cmd_migrate(k, argv[2], false);
+	if (argc == 4 && !strcmp(cmd, "migrate") &&
+	    !strcmp(argv[2], "--precopy"))
+		return cmd_migrate(k, argv[3], true);
 	if (argc == 3 && !strcmp(cmd, "receive"))
 		return cmd_receive(k, argv[2]);
 	fputs(usage, stderr);
@@ -289,6 +295,8 @@ int main(int argc, char **argv)
 		.progress = { err_line, NULL },
 		.ack_timeout_ms = KEELCTL_ACK_TIMEOUT_MS,
 		.reply_timeout_ms = KEELCTL_REPLY_TIMEOUT_MS,
+		.precopy_pages = KEELCTL_PRECOPY_PAGES,
+		.precopy_rounds = KEELCTL_PRECOPY_ROUNDS,
 		.keel_fd = -1,
 	};
 

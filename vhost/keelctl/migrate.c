@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * keelctl migrate and receive: the guest handed to another keel over TCP,
- * stop-and-copy. The sender pauses and stops the guest, streams it and
- * half-closes the connection; the receiver drops the guest its keel holds
- * (keel refuses while it runs), writes the stream's RAM into it as it
- * arrives, checks all of it at the end, loads keel's part and starts the
- * guest, and answers one line: "OK" once the guest runs there, or
- * "ERR <why>". On OK the sender drops its guest; on anything else its
- * guest goes on, and the receiver's stays dropped.
+ * stop-and-copy or after pre-copy rounds (precopy.h). The sender pauses
+ * and stops the guest, streams it and half-closes the connection; the
+ * receiver drops the guest its keel holds (keel refuses while it runs),
+ * writes the stream's RAM into it as it arrives, checks all of it at the
+ * end, loads keel's part and starts the guest, and answers one line: "OK"
+ * once the guest runs there, or "ERR <why>". On OK the sender drops its
+ * guest; on anything else its guest goes on, and the receiver's stays
+ * dropped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "vhost/keelctl/guest.h"
 #include "vhost/keelctl/handoff.h"
 #include "vhost/keelctl/load.h"
+#include "vhost/keelctl/precopy.h"
 #include "vhost/keelctl/progress.h"
 
 #define HOST_MAX 256
@@ -112,13 +114,24 @@ static int migrate_shutdown(struct keelctl *k, int fd, const char *target)
 	return handoff_go_on(k);
 }
 
-static int migrate(struct keelctl *k, int fd, const char *target,
+/* the guest into the connection; it stays paused and stopped */
+static int migrate_send(struct keelctl *k, int fd, const char *target,
+			bool precopy, struct handoff_report *r)
+{
+	struct capture c;
+
+	if (capture_begin(&c, k, fd, target, "sending"))
+		return -1;
+	return precopy ? precopy_send(k, &c, r) : handoff_send(k, &c, r);
+}
+
+static int migrate(struct keelctl *k, int fd, const char *target, bool precopy,
 		   struct handoff_report *r)
 {
 	char summary[SUMMARY_MAX];
 	uint64_t ok_ns;
 
-	if (handoff_send(k, fd, target, "sending", r) ||
+	if (migrate_send(k, fd, target, precopy, r) ||
 	    migrate_shutdown(k, fd, target))
 		return -1;
 	if (migrate_reply(k, fd, target))
@@ -132,8 +145,12 @@ static int migrate(struct keelctl *k, int fd, const char *target,
 		return -1;
 	}
 	handoff_summary(k, r, summary, sizeof(summary));
-	keeld_logf(&k->out, "migrated %s to %s, downtime %.2f s", summary,
-		   target, progress_seconds(ok_ns - r->paused_ns));
+	keeld_logf(&k->out,
+		   "migrated %s to %s, downtime %.2f s, total %.2f s, %u "
+		   "pre-copy rounds, %llu bytes sent",
+		   summary, target, progress_seconds(ok_ns - r->paused_ns),
+		   progress_seconds(ok_ns - r->start_ns), r->rounds,
+		   (unsigned long long)r->bytes);
 	return 0;
 }
 
@@ -152,7 +169,7 @@ static int migrate_connect(struct keelctl *k, const char *host,
 	return -1;
 }
 
-int cmd_migrate(struct keelctl *k, const char *target)
+int cmd_migrate(struct keelctl *k, const char *target, bool precopy)
 {
 	struct handoff_report r = { .start_ns = k->ops->now_ns(k->ctx) };
 	char host[HOST_MAX];
@@ -165,7 +182,7 @@ int cmd_migrate(struct keelctl *k, const char *target)
 	if (!rc)
 		fd = migrate_connect(k, host, port, target);
 	if (fd >= 0) {
-		rc = migrate(k, fd, target, &r);
+		rc = migrate(k, fd, target, precopy, &r);
 		k->ops->close(k->ctx, fd);
 	}
 	guest_close(k);

@@ -42,12 +42,14 @@ int cmd_save(struct keelctl *k, const char *path)
 {
 	struct handoff_report r = { .start_ns = k->ops->now_ns(k->ctx) };
 	char summary[SUMMARY_MAX];
+	struct capture c;
 	int fd = -1;
 	int rc = guest_open(k, true);
 
 	if (!rc) {
 		fd = save_create(k, path);
-		rc = fd < 0 ? -1 : handoff_send(k, fd, path, "saving", &r);
+		rc = fd < 0 || capture_begin(&c, k, fd, path, "saving") ||
+		     handoff_send(k, &c, &r);
 	}
 	if (!rc)
 		rc = save_sync(k, fd, path);

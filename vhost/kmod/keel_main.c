@@ -13,8 +13,9 @@
  * - read(2) and poll(2) give keeld the device's lifecycle requests and the
  *   guest's state, which it answers with KEEL_IOC_ACK / KEEL_IOC_FAIL
  *   (KEEL_IOC_ACK_BASES for a handoff stop);
- * - keelctl pauses, stops, captures, restores and resumes the guest
- *   through the handoff's ioctls, one hypercall each.
+ * - keelctl pauses, stops, captures, restores and resumes the guest and
+ *   takes the pages it dirtied through the handoff's ioctls, one
+ *   hypercall each.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -647,6 +648,44 @@ out:
 	return err;
 }
 
+/*
+ * DIRTY_LOG: keel writes the bitmap to companion-physical memory, so it
+ * goes through a physically contiguous buffer too.
+ */
+static long keel_dirty_log(struct keel_file *kf,
+			   struct keel_state_buf __user *uarg)
+{
+	struct keel_hc hc = { .nr = KEEL_HC_DIRTY_LOG };
+	struct keel_state_buf sb;
+	void *buf;
+	long err;
+
+	if (copy_from_user(&sb, uarg, sizeof(sb)))
+		return -EFAULT;
+	if (!sb.len || sb.len % 8 || sb.len > KEEL_DIRTY_LOG_MAX)
+		return -EINVAL;
+	buf = kzalloc(sb.len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	hc.arg = virt_to_phys(buf);
+	hc.arg2 = sb.len;
+	err = keel_hc(kf->chan, &hc);
+	if (err)
+		goto out;
+	if (hc.ret < 0) {
+		pr_warn("guest dirty log: keel refused (%ld)\n", hc.ret);
+		err = keel_errno(hc.ret);
+	} else if (copy_to_user(u64_to_user_ptr(sb.addr), buf, sb.len) ||
+		   put_user((u32)hc.ret, &uarg->written)) {
+		err = -EFAULT;
+	} else {
+		pr_info("guest dirty log: %ld pages\n", hc.ret);
+	}
+out:
+	kfree(buf);
+	return err;
+}
+
 static long keel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct keel_file *kf = file->private_data;
@@ -665,6 +704,8 @@ static long keel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KEEL_IOC_STATE_SET:
 	case KEEL_IOC_STATE_CHECK:
 		return keel_state(kf, cmd, (void __user *)arg);
+	case KEEL_IOC_DIRTY_LOG:
+		return keel_dirty_log(kf, (void __user *)arg);
 	}
 	for (i = 0; i < ARRAY_SIZE(keel_handoff_calls); i++)
 		if (keel_handoff_calls[i].cmd == cmd)
