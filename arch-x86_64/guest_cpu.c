@@ -214,9 +214,40 @@ void guest_msr_bitmap(const struct partition *p, uint8_t *bitmap)
 		pass(bitmap, m, true, true);
 }
 
+static void trap(uint8_t *bitmap, uint32_t msr)
+{
+	bitmap[msr / 8] |= 1u << (msr % 8);
+	bitmap[2048 + msr / 8] |= 1u << (msr % 8);
+}
+
+void guest_trap_tsc_deadline(struct partition *p, bool on)
+{
+	uint8_t *bitmap = (uint8_t *)p->msr_bitmap;
+
+	if (on)
+		trap(bitmap, MSR_TSC_DEADLINE);
+	else
+		pass(bitmap, MSR_TSC_DEADLINE, true, true);
+}
+
+uint64_t guest_tsc_deadline_cpu(const struct vcpu *v, uint64_t guest)
+{
+	uint64_t cpu = guest - v->tsc_offset;
+
+	if (!guest)
+		return 0;
+	return (int64_t)(cpu - rdtsc()) > 0 ? cpu : 1;
+}
+
 int guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
+	uint64_t cur;
+
 	switch (msr) {
+	case MSR_TSC_DEADLINE:
+		cur = rdmsr(MSR_TSC_DEADLINE);
+		*val = cur ? cur + v->tsc_offset : 0;
+		return 0;
 	case MSR_APIC_BASE:
 		*val = rdmsr(MSR_APIC_BASE) | APIC_BASE_BSP;
 		return 0;
@@ -286,6 +317,9 @@ int guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 	uint64_t cur;
 
 	switch (msr) {
+	case MSR_TSC_DEADLINE:
+		wrmsr(MSR_TSC_DEADLINE, guest_tsc_deadline_cpu(v, val));
+		return 0;
 	case MSR_X2APIC_ICR:
 		return write_icr(v, val);
 	case MSR_APIC_BASE:

@@ -32,6 +32,12 @@ struct cpuid_regs guest_cpuid(const struct partition *p, uint32_t leaf,
 void guest_msr_bitmap(const struct partition *p, uint8_t *bitmap);
 
 /* An intercepted RDMSR/WRMSR: returns 0 handled, -1 for #GP. */
+/* TSC_DEADLINE exits (and is translated by the vCPU's TSC offset) or
+ * passes: it must exit whenever the offset is not 0. */
+void guest_trap_tsc_deadline(struct partition *p, bool on);
+/* A TSC deadline in the guest's TSC as the CPU's TSC sees it: 0 stays 0
+ * (disarmed), and a deadline already past fires at once. */
+uint64_t guest_tsc_deadline_cpu(const struct vcpu *v, uint64_t guest);
 int guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val);
 int guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);
 

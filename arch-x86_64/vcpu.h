@@ -38,6 +38,7 @@ struct vcpu {
 	uint64_t vmcs;     /* physical address of the VMCS */
 	bool launched; /* at VCPU_LAUNCHED, read by vmx_entry.S */
 	uint64_t exit_tsc; /* when the current exit began */
+	uint64_t tsc_offset; /* the partition's TSC less the CPU's (mod 2^64) */
 };
 
 /* Pages the backend needs per vCPU (VMX: the VMXON region and the VMCS),

@@ -117,7 +117,8 @@ static int setup_controls(struct partition *p)
 
 	if (adjust(PIN_NMI_EXITING, MSR_IA32_VMX_TRUE_PINBASED_CTLS, "pin",
 		   &pin) ||
-	    adjust(CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_SECONDARY,
+	    adjust(CPU_USE_TSC_OFFSETTING | CPU_USE_IO_BITMAPS |
+			   CPU_USE_MSR_BITMAPS | CPU_SECONDARY,
 		   MSR_IA32_VMX_TRUE_PROCBASED_CTLS, "processor", &cpu) ||
 	    adjust(CPU2_EPT | CPU2_VPID | CPU2_UNRESTRICTED |
 			   allowed(CPU2_RDTSCP | CPU2_INVPCID | CPU2_XSAVES,

@@ -203,6 +203,7 @@ enum exit_reason {
 #define PIN_VIRTUAL_NMIS (1u << 5)
 /* primary processor-based controls */
 #define CPU_HLT_EXITING (1u << 7)
+#define CPU_USE_TSC_OFFSETTING (1u << 3)
 #define CPU_USE_IO_BITMAPS (1u << 25)
 #define CPU_USE_MSR_BITMAPS (1u << 28)
 #define CPU_SECONDARY (1u << 31)

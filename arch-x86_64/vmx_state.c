@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arch-x86_64/cpu.h"
+#include "arch-x86_64/guest_cpu.h"
 #include "arch-x86_64/vcpu.h"
 #include "arch-x86_64/vmx.h"
 
@@ -331,6 +332,11 @@ void vcpu_load(struct vcpu *v, const struct vcpu_state *st,
 	vmwrite(VM_ENTRY_INTR_INFO, st->entry_intr_info);
 	vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, st->entry_error_code);
 	vmwrite(VM_ENTRY_INSTRUCTION_LEN, st->entry_instruction_len);
+	/* the guest's TSC goes on from where it was captured, whatever this
+	 * CPU's TSC (another machine's) reads */
+	v->tsc_offset = st->tsc - rdtsc();
+	vmwrite(TSC_OFFSET, v->tsc_offset);
+	guest_trap_tsc_deadline(v->part, v->tsc_offset != 0);
 	load_drs(st->dr, st->dr6);
 	/* CR2 last: nothing in keel may fault after it */
 	asm volatile("mov %0, %%cr2" ::"r"(st->cr2));

@@ -105,9 +105,17 @@ static int run_op(struct vcpu *v, int op)
 	switch (op) {
 	case OP_CAPTURE:
 		vcpu_save(v, &ho.st.vcpu, &ho.st.xsave);
-		return lapic_save(&ho.st.lapic);
+		if (lapic_save(&ho.st.lapic))
+			return -1;
+		/* the stream holds the deadline in the guest's TSC */
+		if (ho.st.lapic.tsc_deadline)
+			ho.st.lapic.tsc_deadline += v->tsc_offset;
+		return 0;
 	case OP_LOAD:
 		vcpu_load(v, &ho.st.vcpu, &ho.st.xsave);
+		if (ho.st.lapic.tsc_deadline)
+			ho.st.lapic.tsc_deadline = guest_tsc_deadline_cpu(
+				v, ho.st.lapic.tsc_deadline);
 		lapic_load(&ho.st.lapic);
 		return 0;
 	case OP_DROP:
