@@ -733,10 +733,44 @@ static void check_pci(void)
 	verdict(ro == 0x29C08086, "pci: host bridge IDs are read-only",
 		"after writing all ones: %#x", ro);
 	outl(0xCF8, 0x80000800); /* 00:01.0 */
+	id = inl(0xCFC);
+	verdict(id == 0x10481AF4, "pci: 00:01.0 is the virtio-scsi device 1af4:1048",
+		"%#x", id);
+	outl(0xCF8, 0x8000F800); /* 00:1f.0 */
 	absent = inl(0xCFC);
-	verdict(absent == 0xFFFFFFFF, "pci: absent device 00:01.0 reads all ones",
+	verdict(absent == 0xFFFFFFFF, "pci: absent device 00:1f.0 reads all ones",
 		"%#x", absent);
 	outl(0xCF8, 0);
+}
+
+/* keel's virtio registers (BAR4, where keel placed it): hostile writes are
+ * refused, counted, and change nothing */
+#define VIRTIO_COMMON 0xC0000000ul
+#define VIRTIO_DF_SELECT 0
+#define VIRTIO_DF 4
+#define VIRTIO_MSIX_CONFIG 16
+#define VIRTIO_FEATURES_LO 0x30000000u /* INDIRECT_DESC, EVENT_IDX */
+
+static void check_virtio(void)
+{
+	uint32_t df = 0, after = 0;
+	int v1, v2, v3, v4;
+
+	v1 = poke32(VIRTIO_COMMON + VIRTIO_DF_SELECT, 0);
+	v2 = peek32(VIRTIO_COMMON + VIRTIO_DF, &df);
+	verdict(v1 < 0 && v2 < 0 && df == VIRTIO_FEATURES_LO,
+		"virtio: device features 31:0 read 0x30000000",
+		"vectors %d %d, %#x", v1, v2, df);
+	v1 = poke32(VIRTIO_COMMON + VIRTIO_DF, 0xFFFFFFFF); /* read-only */
+	v2 = poke32(VIRTIO_COMMON + VIRTIO_MSIX_CONFIG, 0); /* 16-bit only */
+	v3 = poke32(VIRTIO_COMMON + VIRTIO_DF_SELECT, 0);
+	v4 = peek32(VIRTIO_COMMON + VIRTIO_DF, &after);
+	provoked.dev += 2;
+	verdict(v1 < 0 && v2 < 0 && v3 < 0 && v4 < 0 &&
+			after == VIRTIO_FEATURES_LO,
+		"virtio: writes to a read-only register and of a wrong size "
+		"are refused",
+		"vectors %d %d %d %d, features now %#x", v1, v2, v3, v4, after);
 }
 
 /*
@@ -1073,6 +1107,7 @@ void probe_main(uint32_t start_info)
 	check_msrs();
 	check_ports();
 	check_pci();
+	check_virtio();
 	check_malformed_mmio(ram_end + MiB);
 	check_memory(ram_end);
 	check_ioapic();
