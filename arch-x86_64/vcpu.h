@@ -124,6 +124,10 @@ int vcpu_check(const struct vcpu_state *st, const struct vcpu_xsave *xs,
 	       char *err, size_t len);
 void vcpu_load(struct vcpu *v, const struct vcpu_state *st,
 	       const struct vcpu_xsave *xs);
+/* On the vCPU's CPU: its partition's TSC skips nothing of the @cycles the
+ * CPU's TSC advanced (a pause), and a TSC deadline moves with it. */
+void vcpu_tsc_skip(struct vcpu *v, uint64_t cycles);
+
 /* The vCPU as if it had never run: halted, interrupts off, XSAVE state
  * reset (a dropped guest). */
 void vcpu_reset(struct vcpu *v);

@@ -22,6 +22,7 @@
 #define MSR_SFMASK 0xC0000084
 #define MSR_KERNEL_GS_BASE 0xC0000102
 #define MSR_TSC_AUX 0xC0000103
+#define MSR_TSC_DEADLINE 0x6E0
 
 #define RFLAGS_FIXED1 0x2ull
 #define RFLAGS_VM (1ull << 17)
@@ -344,6 +345,17 @@ void vcpu_load(struct vcpu *v, const struct vcpu_state *st,
 	asm volatile("xrstor64 %0" ::"m"(xs->area), "a"((uint32_t)xs->xcr0),
 		     "d"((uint32_t)(xs->xcr0 >> 32))
 		     : "memory");
+}
+
+void vcpu_tsc_skip(struct vcpu *v, uint64_t cycles)
+{
+	uint64_t deadline = rdmsr(MSR_TSC_DEADLINE);
+
+	v->tsc_offset -= cycles;
+	vmwrite(TSC_OFFSET, v->tsc_offset);
+	guest_trap_tsc_deadline(v->part, v->tsc_offset != 0);
+	if (deadline)
+		wrmsr(MSR_TSC_DEADLINE, deadline + cycles);
 }
 
 void vcpu_reset(struct vcpu *v)

@@ -131,16 +131,24 @@ static int run_op(struct vcpu *v, int op)
 
 void handoff_park(struct vcpu *v)
 {
+	uint64_t parked_tsc = rdtsc();
+	bool loaded = false;
+
 	__atomic_store_n(&ho.parked, true, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&ho.pause, __ATOMIC_ACQUIRE)) {
 		int op = __atomic_load_n(&ho.op, __ATOMIC_ACQUIRE);
 
 		if (op != OP_NONE) {
 			ho.op_result = run_op(v, op);
+			loaded |= op == OP_LOAD;
 			__atomic_store_n(&ho.op, OP_NONE, __ATOMIC_RELEASE);
 		}
 		cpu_relax();
 	}
+	/* the guest's time stood still while it was parked, as after a load:
+	 * a pause of a minute must not look like a lockup to its kernel */
+	if (!loaded)
+		vcpu_tsc_skip(v, rdtsc() - parked_tsc);
 	__atomic_store_n(&ho.parked, false, __ATOMIC_RELEASE);
 }
 
@@ -316,6 +324,19 @@ static int take_section(void *ctx, const struct hs_section *sec, char *why,
 	return 0;
 }
 
+/*
+ * Two machines never measure the same TSC frequency (Bochs' calibrations
+ * alone spread over 49995..50004 kHz): what differs by under 0.1 % is the
+ * same clock to the guest, whose Linux corrects far larger drifts.
+ */
+#define TSC_TOLERANCE_PPM 1000
+static bool tsc_close(uint64_t a, uint64_t b)
+{
+	uint64_t d = a > b ? a - b : b - a;
+
+	return d * 1000000 <= TSC_TOLERANCE_PPM * (a > b ? a : b);
+}
+
 static const char *compat_mismatch(const struct keel_state_compat *a,
 				   const struct keel_state_compat *b)
 {
@@ -329,7 +350,7 @@ static const char *compat_mismatch(const struct keel_state_compat *a,
 		return "CPU features shown to the guest";
 	if (a->xsave_size != b->xsave_size || a->xcr0_mask != b->xcr0_mask)
 		return "XSAVE features";
-	if (a->tsc_khz != b->tsc_khz)
+	if (!tsc_close(a->tsc_khz, b->tsc_khz))
 		return "TSC frequency";
 	if (a->memory_size != b->memory_size)
 		return "guest memory size";
