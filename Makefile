@@ -233,9 +233,18 @@ HANDOFF_DTB := $(BUILD)/tests/system/configs/handoff.dtb
 $(BUILD)/handoff-emu.iso: $(ISO_DEPS) $(HANDOFF_DTB)
 	$(call iso,$@,exit=emulator,$(HANDOFF_DTB),$(PAYLOAD_MODULES))
 
+# the guest migrated between two keel machines under its journal
+MIGRATE_SOURCE_DTB := $(BUILD)/tests/system/configs/migrate-source.dtb
+MIGRATE_TARGET_DTB := $(BUILD)/tests/system/configs/migrate-target.dtb
+$(BUILD)/migrate-source-emu.iso: $(ISO_DEPS) $(MIGRATE_SOURCE_DTB)
+	$(call iso,$@,exit=emulator,$(MIGRATE_SOURCE_DTB),$(PAYLOAD_MODULES))
+$(BUILD)/migrate-target-emu.iso: $(ISO_DEPS) $(MIGRATE_TARGET_DTB)
+	$(call iso,$@,exit=emulator,$(MIGRATE_TARGET_DTB),$(PAYLOAD_MODULES))
+
 # images the system tests boot (tests/guest/guest.mk adds the probe's)
 SYSTEM_IMAGES := $(BUILD)/keel-emu.iso $(BUILD)/bzimage-emu.iso \
-	$(BUILD)/keeld-restart-emu.iso $(BUILD)/handoff-emu.iso
+	$(BUILD)/keeld-restart-emu.iso $(BUILD)/handoff-emu.iso \
+	$(BUILD)/migrate-source-emu.iso $(BUILD)/migrate-target-emu.iso
 
 # keel.ko, against the payload kernel's Debian headers (vhost/kmod/README.md);
 # tests/system/qemu-keel-ko.sh loads it in the companion's kernel

@@ -18,9 +18,11 @@ set -Eeuo pipefail
 
 # Modules each role's archive carries; their dependencies are added.
 # The companion: the machine's IDE disk, vhost-scsi backed by files/block
-# devices, device-dax for shared memory.
+# devices, device-dax for shared memory, the e1000 NIC (Bochs' and QEMU's
+# default) that carries a migration to another keel.
 readonly COMPANION_MODULES=(ata_piix sd_mod vhost_scsi target_core_mod
-	target_core_file target_core_iblock configfs dax_hmem device_dax tcm_loop)
+	target_core_file target_core_iblock configfs dax_hmem device_dax tcm_loop
+	e1000)
 # The guest: its virtio-scsi-pci disk and ext4 on it (tests/guest-io/).
 # Debian builds all of them as modules; crc32c_generic is ext4's checksum
 # on CPUs without SSE4.2 (ext4's soft dependency adds crc32c-intel).

@@ -71,16 +71,29 @@ run_fuzz() {
 	done
 }
 
+# the emulators the running tests hold: BUSY (a test's own count is its
+# line "# emulators: N", default 1)
+declare -A emulators
+busy() {
+	local pid
+	BUSY=0
+	for pid in $(jobs -rp); do BUSY=$((BUSY + ${emulators[$pid]:-1})); done
+}
+
 run_system() {
-	local s name pids=() names=()
+	local s name n pids=() names=()
 	# Bochs runs take minutes: start them in the background, one per core
 	for s in tests/system/*.sh; do
 		name=$(basename "$s" .sh)
+		n=$(sed -n 's/^# emulators: \([0-9][0-9]*\)$/\1/p' "$s" | head -n 1)
+		n=${n:-1}
+		# keep at most JOBS (two) emulators running; a test of more runs
+		# alone
+		while busy; [ "$BUSY" -gt 0 ] && [ $((BUSY + n)) -gt "${JOBS:-2}" ]; do sleep 1; done
 		BUILD=$build LOGDIR="$logs/$name" bash "$s" >"$logs/$name.log" 2>&1 &
 		pids+=($!)
+		emulators[$!]=$n
 		names+=("$name")
-		# keep at most two emulators running
-		while [ "$(jobs -rp | wc -l)" -ge "${JOBS:-2}" ]; do sleep 1; done
 	done
 	for i in "${!pids[@]}"; do
 		wait "${pids[$i]}"

@@ -13,8 +13,14 @@
 #         followed by MODULE NAME pairs (file and the name keel knows it by).
 # The console goes to OUTDIR/serial.log and to stdout. TIMEOUT (seconds)
 # bounds the run; QUIET=1 keeps stdout silent; DISK names a raw disk image
-# the machine gets as its IDE disk (the companion's). Exit status: 0 when
-# keel halted on its own, 1 otherwise.
+# the machine gets as its IDE disk (the companion's). NET=socket:PORT (Bochs
+# only) gives the machine an e1000 NIC (MAC: NET_MAC, default
+# b0:c4:20:00:00:01) on Bochs' eth_socket module: it receives on UDP port
+# PORT of 127.0.0.1 and sends to PORT+1, which is what bxhub -base=B gives
+# its ports: B, B+2, ... (tests/system/lib.bash's boot_pair). TIME0 (Bochs
+# only): the machine's clock at power-on, seconds since 1970 (default: the
+# host's local time). Exit status: 0 when keel halted on its own, 1
+# otherwise.
 set -euo pipefail
 
 emu=$1 image=$2 out=$3 model=${4:-corei7_skylake_x} cpus=${5:-2}
@@ -24,6 +30,10 @@ mem=${MEM_MB:-1024}
 mkdir -p "$out"
 log="$out/serial.log"
 : >"$log"
+case ${NET:-} in
+'' | socket:[1-9]*) ;;
+*) echo "emu-run: NET=$NET: expected socket:PORT" >&2; exit 2 ;;
+esac
 
 # a flat image with 16 heads and 63 sectors per track
 bochs_disk() {
@@ -34,6 +44,12 @@ bochs_disk() {
 	echo "ata0-slave: type=disk, path=$(realpath "$DISK"), mode=flat, cylinders=$cyl, heads=16, spt=63"
 }
 
+# an e1000 on a bxhub port
+bochs_net() {
+	[ -n "${NET:-}" ] || return 0
+	echo "e1000: enabled=1, mac=${NET_MAC:-b0:c4:20:00:00:01}, ethmod=socket, ethdev=${NET#socket:}"
+}
+
 bochs_cmd() {
 	cat >"$out/bochsrc" <<RC
 megs: $mem
@@ -41,10 +57,11 @@ romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path=$(realpath "$image"), status=inserted
 $(bochs_disk)
+$(bochs_net)
 boot: cdrom
 display_library: rfb, options="timeout=0"
 cpu: model=$model, count=$cpus, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=1
-clock: sync=none, time0=local
+clock: sync=none, time0=${TIME0:-local}
 com1: enabled=1, mode=file, dev=$(realpath "$log")
 log: $(realpath -m "$out/bochs.log")
 panic: action=fatal

@@ -184,10 +184,11 @@ static void check(const struct dio_job *job, struct dio_result *res, const unsig
 	}
 }
 
-/* Opens job->path and sets res->size; -1 (logged) on failure. */
-static int open_target(const struct dio_job *job, struct dio_result *res)
+/* Opens job->path with @accmode (O_RDONLY, O_WRONLY, O_RDWR) and sets
+ * res->size and res->direct; -1 (logged) on failure. */
+static int open_mode(const struct dio_job *job, int accmode, struct dio_result *res)
 {
-	int flags = (job->write ? O_WRONLY : O_RDONLY) | O_CLOEXEC;
+	int flags = accmode | O_CLOEXEC;
 	struct stat st;
 	uint64_t have;
 	int fd;
@@ -255,6 +256,12 @@ static int open_target(const struct dio_job *job, struct dio_result *res)
 fail:
 	close(fd);
 	return -1;
+}
+
+/* Opens job->path for its pass; see open_mode(). */
+static int open_target(const struct dio_job *job, struct dio_result *res)
+{
+	return open_mode(job, job->write ? O_WRONLY : O_RDONLY, res);
 }
 
 int dio_run(const struct dio_job *job, struct dio_result *res)
@@ -326,4 +333,262 @@ int dio_run(const struct dio_job *job, struct dio_result *res)
 	free(buf);
 	res->seconds = now() - t0;
 	return res->io_errors || res->bad_sectors ? 1 : 0;
+}
+
+/* ---- the journal ---- */
+
+#define JOURNAL_TAG 0x6e72756f6a2d6b63ull
+#define SEQ_GAMMA 0xd1b54a32d192ed03ull
+
+/* the payload stream of write @seq at @block */
+static uint64_t journal_base(uint64_t seed, uint64_t block, uint64_t seq)
+{
+	return mix(mix(seed ^ JOURNAL_TAG) + block * GAMMA + seq * SEQ_GAMMA);
+}
+
+/* the hash over an entry: its header but the hash word, and its payload */
+static uint64_t journal_hash(const unsigned char *buf)
+{
+	uint64_t h = JOURNAL_TAG;
+
+	for (unsigned w = 0; w < DIO_JOURNAL_BLOCK; w += 8)
+		if (w != 32)
+			h = mix(h ^ get64(buf + w)) + GAMMA;
+	return h;
+}
+
+void dio_journal_fill(uint64_t seed, uint64_t block, uint64_t seq, void *buf)
+{
+	unsigned char *p = buf;
+	uint64_t base = journal_base(seed, block, seq);
+
+	put64(p, DIO_JOURNAL_MAGIC);
+	put64(p + 8, block);
+	put64(p + 16, seq);
+	put64(p + 24, seed);
+	for (unsigned w = DIO_JOURNAL_HEADER; w < DIO_JOURNAL_BLOCK; w += 8)
+		put64(p + w, body(base, w / 8));
+	put64(p + 32, journal_hash(p));
+}
+
+uint64_t dio_journal_pick(uint64_t seed, uint64_t seq, uint64_t blocks)
+{
+	return mix(seed + seq * GAMMA) % blocks;
+}
+
+enum dio_journal_verdict dio_journal_check(const void *buf, uint64_t seed, uint64_t block,
+					   uint64_t last, uint64_t *seq)
+{
+	const unsigned char *p = buf;
+	uint64_t base;
+
+	*seq = 0;
+	/* no entry (zeros, what was there before the journal): the last
+	 * write never landed */
+	if (get64(p) != DIO_JOURNAL_MAGIC)
+		return DIO_JOURNAL_LOST;
+	*seq = get64(p + 16);
+	if (get64(p + 32) != journal_hash(p) || get64(p + 8) != block)
+		return DIO_JOURNAL_CORRUPT;
+	/* another journal's entry, whole: this one's never landed */
+	if (get64(p + 24) != seed)
+		return *seq = 0, DIO_JOURNAL_LOST;
+	if (*seq > last || *seq == 0)
+		return DIO_JOURNAL_CORRUPT;
+	base = journal_base(seed, block, *seq);
+	for (unsigned w = DIO_JOURNAL_HEADER; w < DIO_JOURNAL_BLOCK; w += 8)
+		if (get64(p + w) != body(base, w / 8))
+			return DIO_JOURNAL_CORRUPT;
+	return *seq == last ? DIO_JOURNAL_RIGHT : DIO_JOURNAL_LOST;
+}
+
+static double journal_now(const struct dio_journal *j)
+{
+	return j->clock ? j->clock(j->clock_arg) : now();
+}
+
+static bool journal_stopped(const struct dio_journal *j)
+{
+	return j->stop_path && access(j->stop_path, F_OK) == 0;
+}
+
+/* one DIO_JOURNAL_BLOCK transfer at @block; false (logged) on an error */
+static bool journal_io(const struct dio_journal *j, int fd, bool write, unsigned char *buf,
+		       uint64_t block)
+{
+	const char *what = write ? "write" : "read";
+	off_t off = (off_t)(block * DIO_JOURNAL_BLOCK);
+	ssize_t n;
+
+	do
+		n = write ? pwrite(fd, buf, DIO_JOURNAL_BLOCK, off)
+			  : pread(fd, buf, DIO_JOURNAL_BLOCK, off);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)DIO_JOURNAL_BLOCK)
+		return true;
+	if (n < 0)
+		fprintf(j->log,
+			"diskcheck: %s: journal %s of block %" PRIu64 " at offset %" PRIu64
+			": %s (errno %d)\n",
+			j->path, what, block, (uint64_t)off, strerror(errno), errno);
+	else
+		fprintf(j->log,
+			"diskcheck: %s: short journal %s of block %" PRIu64 ": %zd of %u bytes\n",
+			j->path, what, block, n, DIO_JOURNAL_BLOCK);
+	return false;
+}
+
+/* The writes, until the running time is up: last[] gets each block's last
+ * sequence (UINT64_MAX: its write failed, it may hold either). */
+static void journal_write(const struct dio_journal *j, int fd, unsigned char *buf,
+			  uint64_t *last, struct dio_journal_result *res)
+{
+	double t0 = journal_now(j), prev = t0;
+
+	while (res->running < j->seconds && (!j->max_writes || res->writes < j->max_writes) &&
+	       !journal_stopped(j)) {
+		uint64_t seq = res->writes + 1;
+		uint64_t block = dio_journal_pick(j->seed, seq, res->blocks);
+		double t, dt;
+
+		dio_journal_fill(j->seed, block, seq, buf);
+		if (!journal_io(j, fd, true, buf, block)) {
+			res->io_errors++;
+			if (!last[block])
+				res->written++;
+			last[block] = UINT64_MAX;
+			break;
+		}
+		res->writes = seq;
+		if (!last[block])
+			res->written++;
+		last[block] = seq;
+		t = journal_now(j);
+		dt = t - prev;
+		prev = t;
+		if (dt > res->longest)
+			res->longest = dt;
+		if (dt > DIO_JOURNAL_STALL) {
+			if (res->stalls < DIO_JOURNAL_REPORT)
+				fprintf(j->log,
+					"diskcheck: %s: journal write %" PRIu64 " (block %" PRIu64
+					") took %.2f s, counted as %.2f s\n",
+					j->path, seq, block, dt, DIO_JOURNAL_STALL);
+			res->stalls++;
+			dt = DIO_JOURNAL_STALL;
+		}
+		if (dt > 0)
+			res->running += dt;
+		if (j->after_write)
+			j->after_write(j->after_write_arg, seq);
+	}
+	res->seconds = prev - t0;
+	/* O_DIRECT bypasses the page cache, not the device's write cache */
+	if (res->io_errors == 0 && fdatasync(fd) < 0) {
+		fprintf(j->log, "diskcheck: %s: journal fdatasync: %s (errno %d)\n", j->path,
+			strerror(errno), errno);
+		res->io_errors++;
+	}
+}
+
+static void journal_report(const struct dio_journal *j, uint64_t block,
+			   enum dio_journal_verdict v, uint64_t seq, uint64_t last,
+			   const unsigned char *buf)
+{
+	uint64_t named;
+
+	if (v == DIO_JOURNAL_LOST && seq)
+		fprintf(j->log,
+			"diskcheck: %s: block %" PRIu64 " lost: holds write %" PRIu64
+			", the last written there was %" PRIu64 "\n",
+			j->path, block, seq, last);
+	else if (v == DIO_JOURNAL_LOST)
+		fprintf(j->log,
+			"diskcheck: %s: block %" PRIu64
+			" lost: holds no entry of this journal, the last written there was %" PRIu64 "\n",
+			j->path, block, last);
+	else if ((named = get64(buf + 8)) != block && get64(buf + 32) == journal_hash(buf))
+		fprintf(j->log,
+			"diskcheck: %s: block %" PRIu64 " corrupt: holds block %" PRIu64
+			"'s write %" PRIu64 "\n",
+			j->path, block, named, seq);
+	else
+		fprintf(j->log,
+			"diskcheck: %s: block %" PRIu64 " corrupt: an entry (write %" PRIu64
+			") that fails its hash or payload, or was never written there; the last written there was %" PRIu64 "\n",
+			j->path, block, seq, last);
+}
+
+/* Every block written, read back and classified. */
+static void journal_verify(const struct dio_journal *j, int fd, unsigned char *buf,
+			   const uint64_t *last, struct dio_journal_result *res)
+{
+	uint64_t reported = 0;
+
+	for (uint64_t b = 0; b < res->blocks; b++) {
+		enum dio_journal_verdict v;
+		uint64_t seq;
+
+		if (!last[b] || last[b] == UINT64_MAX)
+			continue;
+		if (!journal_io(j, fd, false, buf, b)) {
+			res->io_errors++;
+			break;
+		}
+		v = dio_journal_check(buf, j->seed, b, last[b], &seq);
+		if (v == DIO_JOURNAL_RIGHT)
+			continue;
+		if (v == DIO_JOURNAL_LOST)
+			res->lost++;
+		else
+			res->corrupt++;
+		if (reported++ < DIO_JOURNAL_REPORT)
+			journal_report(j, b, v, seq, last[b], buf);
+	}
+}
+
+int dio_journal_run(const struct dio_journal *j, struct dio_journal_result *res)
+{
+	struct dio_job job = { .path = j->path, .size = j->size, .log = j->log };
+	struct dio_result open_res;
+	unsigned char *buf = NULL;
+	uint64_t *last = NULL;
+	int fd;
+
+	memset(res, 0, sizeof(*res));
+	fd = open_mode(&job, O_RDWR, &open_res);
+	if (fd < 0) {
+		res->setup_error = true;
+		return 1;
+	}
+	res->direct = open_res.direct;
+	res->blocks = open_res.size / DIO_JOURNAL_BLOCK;
+	if (res->blocks == 0) {
+		fprintf(j->log, "diskcheck: %s: %" PRIu64 " bytes hold no %u-byte block\n", j->path,
+			open_res.size, DIO_JOURNAL_BLOCK);
+		goto fail;
+	}
+	last = calloc(res->blocks, sizeof(*last));
+	errno = posix_memalign((void **)&buf, 4096, DIO_JOURNAL_BLOCK);
+	if (errno || !last) {
+		fprintf(j->log, "diskcheck: %s: journal of %" PRIu64 " blocks: out of memory\n",
+			j->path, res->blocks);
+		goto fail;
+	}
+	journal_write(j, fd, buf, last, res);
+	journal_verify(j, fd, buf, last, res);
+	if (close(fd) < 0 && res->io_errors == 0) {
+		fprintf(j->log, "diskcheck: %s: close: %s (errno %d)\n", j->path, strerror(errno),
+			errno);
+		res->io_errors++;
+	}
+	free(buf);
+	free(last);
+	return res->io_errors || res->lost || res->corrupt ? 1 : 0;
+fail:
+	res->setup_error = true;
+	close(fd);
+	free(buf);
+	free(last);
+	return 1;
 }

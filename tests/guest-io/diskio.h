@@ -63,4 +63,80 @@ struct dio_result {
  * back right; 1 after the first I/O error or if any sector differed. */
 int dio_run(const struct dio_job *job, struct dio_result *res);
 
+/*
+ * The journal: a writer and verifier for a disk that changes hands under
+ * it (a handoff of the guest). For a running time of @seconds (or until
+ * @stop_path exists) it writes 4 KiB blocks with O_DIRECT, one at a time,
+ * at blocks a seeded generator picks, each an entry: a header {magic,
+ * block, sequence, seed, hash} and a payload that is a pure function of
+ * (seed, block, sequence); the hash covers the header's other fields and
+ * the payload. It remembers the last sequence written to each block, then
+ * reads every block it wrote back and classifies it:
+ *   right    the entry of the last write there;
+ *   lost     an older entry of this journal, or no entry at all (what the
+ *            block held before, zeros): a write the disk acknowledged and
+ *            then did not keep;
+ *   corrupt  an entry that fails its hash or its payload, names another
+ *            block, or a sequence never written there.
+ * Running time: each write counts the time since the previous one, but at
+ * most DIO_JOURNAL_STALL seconds, so that a guest paused for a handoff (or
+ * a clock that jumps) does not end the journal; longer writes are reported.
+ */
+#define DIO_JOURNAL_BLOCK 4096u
+#define DIO_JOURNAL_MAGIC 0x6c6e726a6c65656bull /* "keeljrnl" */
+#define DIO_JOURNAL_HEADER 40u	/* magic, block, seq, seed, hash */
+#define DIO_JOURNAL_STALL 1.0	/* seconds a write counts at most */
+#define DIO_JOURNAL_REPORT 8	/* bad blocks and stalls named one by one */
+
+/* The entry of write @seq at @block (DIO_JOURNAL_BLOCK bytes into @buf). */
+void dio_journal_fill(uint64_t seed, uint64_t block, uint64_t seq, void *buf);
+
+/* The block write @seq picks among @blocks. */
+uint64_t dio_journal_pick(uint64_t seed, uint64_t seq, uint64_t blocks);
+
+enum dio_journal_verdict {
+	DIO_JOURNAL_RIGHT,
+	DIO_JOURNAL_LOST,
+	DIO_JOURNAL_CORRUPT,
+};
+
+/* What @buf, read at @block, holds against @last, the last sequence
+ * written there; the entry's sequence (0: no entry) in *@seq. */
+enum dio_journal_verdict dio_journal_check(const void *buf, uint64_t seed, uint64_t block,
+					   uint64_t last, uint64_t *seq);
+
+struct dio_journal {
+	const char *path;
+	uint64_t seed;
+	double seconds;		/* running time to write for */
+	const char *stop_path;	/* NULL, or a file whose existence ends the writes */
+	uint64_t size;		/* bytes from offset 0; 0: the whole device/file */
+	uint64_t max_writes;	/* 0: no limit */
+	FILE *log;		/* "diskcheck: ..." lines */
+	/* a clock in seconds (NULL: CLOCK_MONOTONIC) */
+	double (*clock)(void *arg);
+	void *clock_arg;
+	/* called after each write with its sequence (NULL: none); the unit
+	 * tests change the file under the journal with it */
+	void (*after_write)(void *arg, uint64_t seq);
+	void *after_write_arg;
+};
+
+struct dio_journal_result {
+	uint64_t blocks;	/* DIO_JOURNAL_BLOCK blocks the journal covers */
+	uint64_t writes;
+	uint64_t written;	/* distinct blocks written */
+	uint64_t lost, corrupt, io_errors;
+	uint64_t stalls;	/* writes that took longer than DIO_JOURNAL_STALL */
+	double longest;		/* the longest write, seconds */
+	double seconds;		/* from the first write to the last */
+	double running;		/* the running time counted */
+	bool direct;
+	bool setup_error;
+};
+
+/* Writes, then verifies. Returns 0 if every block written holds its last
+ * entry and no I/O failed; 1 otherwise. */
+int dio_journal_run(const struct dio_journal *j, struct dio_journal_result *res);
+
 #endif

@@ -17,10 +17,15 @@
 #     rebind   unbind virtio_scsi with reads in flight, bind it again,
 #              verify the disk
 #     bench    make bench's 4 KiB random I/O runs (tests/bench/iobench.c)
+#     journal  diskcheck journal: 4 KiB O_DIRECT writes at random blocks for
+#              keel.io.seconds of running time, then every block written
+#              read back: none lost, none corrupt (the guest may be handed
+#              to another keel meanwhile)
 #   keel.seed=N       first seed, decimal below 10^18 (default: random); the
 #                     steps use N, N+1, ...
 #   keel.io.timeout=S after S seconds, print "guest io: FAIL (timeout ...)"
 #                     and power off, whatever still runs (default: no limit)
+#   keel.io.seconds=S the journal step's running time (default 60)
 # See tests/guest-io/README.md.
 
 say() { echo "keel-payload: guest $*" >/dev/kmsg; }
@@ -45,7 +50,12 @@ dc() {
 	out=$(diskcheck "$@" 2>&1)
 	rc=$?
 	echo "$out" | while IFS= read -r line; do say "$step: $line"; done
-	[ $rc -eq 0 ] || fail "diskcheck $1 seed $3 bs $4 exited $rc"
+	if [ $rc -ne 0 ]; then
+		case $1 in
+		journal) fail "diskcheck $1 seed $3 seconds $4 exited $rc" ;;
+		*) fail "diskcheck $1 seed $3 bs $4 exited $rc" ;;
+		esac
+	fi
 	return $rc
 }
 
@@ -90,6 +100,7 @@ wait_disk() {
 steps=pattern,fs,sum,rebind
 seed=
 limit=
+seconds=60
 read -r cmdline </proc/cmdline
 set -f
 for arg in $cmdline; do
@@ -97,6 +108,7 @@ for arg in $cmdline; do
 	keel.io=*) steps=${arg#keel.io=} ;;
 	keel.seed=*) seed=${arg#keel.seed=} ;;
 	keel.io.timeout=*) limit=${arg#keel.io.timeout=} ;;
+	keel.io.seconds=*) seconds=${arg#keel.io.seconds=} ;;
 	esac
 done
 set +f
@@ -315,6 +327,17 @@ step_rebind() {
 	dc verify "$dev" "$disk_seed" 65536
 }
 
+# the journal: writes that must all survive whatever happens to the guest
+# meanwhile (a handoff to another keel), verified at the end
+step_journal() {
+	next_seed
+	disk_seed=
+	case $seconds in
+	'' | *[!0-9]* | 0) fail "keel.io.seconds=$seconds: a number of seconds"; return ;;
+	esac
+	dc journal "$dev" "$SEED" "$seconds"
+}
+
 # make bench: iobench's four runs, marked in the kernel log (the disk's
 # content is lost)
 step_bench() {
@@ -334,8 +357,9 @@ for step in $(echo "$steps" | tr ',' ' '); do
 	sum) step_sum ;;
 	rebind) step_rebind ;;
 	bench) step_bench ;;
+	journal) step_journal ;;
 	*)
-		fail "unknown step (keel.io= takes pattern,fs,sum,rebind,bench or none)"
+		fail "unknown step (keel.io= takes pattern,fs,sum,rebind,bench,journal or none)"
 		continue
 		;;
 	esac

@@ -16,9 +16,78 @@ boot() {
 	cp --sparse=always "$BUILD/disk.img" "$LOGDIR/disk.img"
 	DISK=$LOGDIR/disk.img QUIET=1 tools/emu-run.sh "$emu" "$image" "$LOGDIR" "$@" >"$LOGDIR/emu-run.out" 2>&1
 	BOOT_STATUS=$?
+	EMU_OUT=$LOGDIR/emu-run.out
 	LOG=$LOGDIR/serial.log
 	tr -d '\r' <"$LOG" >"$LOG.txt"
 	LOG=$LOG.txt
+}
+
+# a base for bxhub's UDP ports: 4 free ones (B to B+3) on 127.0.0.1
+free_udp_base() {
+	local base used
+	used=$(ss -Hunl 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }')
+	for _ in $(seq 1 50); do
+		base=$((40000 + (RANDOM % 5000) * 4))
+		if ! grep -qxE "$base|$((base + 1))|$((base + 2))|$((base + 3))" <<<"$used"; then
+			echo "$base"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# boot_pair NAME_A IMAGE_A NAME_B IMAGE_B [MODEL CPUS]: two Bochs machines
+# at once, each in LOGDIR/NAME with its own console, linked by bxhub (an
+# e1000 each on Bochs' eth_socket module: A at port B with MAC
+# b0:c4:20:00:00:01, B at B+2 with ...:02; bxhub -ports=2 -base=B receives
+# on B+1 and B+3 and forwards between them) and sharing one disk: a copy of
+# the build's, hard-linked into both folders (Bochs locks an image by its
+# path; flat images are read and written through, so each machine reads
+# what the other wrote). Both start at one fixed time (TIME0): two
+# machines that boot the same images (configurations of one size) then
+# run instruction for instruction alike up to keel's TSC calibration and
+# measure the same TSC frequency, which a handoff between them requires.
+# Both bounded by TIMEOUT, both waited for. Then "on NAME" makes the
+# expect helpers look at NAME's console.
+declare -A PAIR_LOG PAIR_STATUS PAIR_OUT
+boot_pair() {
+	local na=$1 ia=$2 nb=$3 ib=$4 model=${5:-corei7_skylake_x} cpus=${6:-2}
+	local base hub pa pb n time0
+	base=$(free_udp_base) || { echo "boot_pair: no free UDP ports for bxhub" >&2; return 1; }
+	cp --sparse=always "$BUILD/disk.img" "$LOGDIR/disk.img"
+	for n in "$na" "$nb"; do
+		rm -rf "${LOGDIR:?}/$n"
+		mkdir -p "$LOGDIR/$n"
+		ln "$LOGDIR/disk.img" "$LOGDIR/$n/disk.img"
+	done
+	bxhub -ports=2 -base="$base" -loglev=1 -logfile="$LOGDIR/bxhub.log" >"$LOGDIR/bxhub.out" 2>&1 &
+	hub=$!
+	sleep 0.5
+	time0=${TIME0:-1735689600} # 2025-01-01 00:00 UTC
+	TIME0=$time0 NET=socket:$base NET_MAC=b0:c4:20:00:00:01 DISK=$LOGDIR/$na/disk.img QUIET=1 \
+		tools/emu-run.sh bochs "$ia" "$LOGDIR/$na" "$model" "$cpus" >"$LOGDIR/$na/emu-run.out" 2>&1 &
+	pa=$!
+	TIME0=$time0 NET=socket:$((base + 2)) NET_MAC=b0:c4:20:00:00:02 DISK=$LOGDIR/$nb/disk.img QUIET=1 \
+		tools/emu-run.sh bochs "$ib" "$LOGDIR/$nb" "$model" "$cpus" >"$LOGDIR/$nb/emu-run.out" 2>&1 &
+	pb=$!
+	wait "$pa"
+	PAIR_STATUS[$na]=$?
+	wait "$pb"
+	PAIR_STATUS[$nb]=$?
+	kill "$hub" 2>/dev/null
+	wait "$hub" 2>/dev/null
+	for n in "$na" "$nb"; do
+		tr -d '\r' <"$LOGDIR/$n/serial.log" >"$LOGDIR/$n/serial.log.txt"
+		PAIR_LOG[$n]=$LOGDIR/$n/serial.log.txt
+		PAIR_OUT[$n]=$LOGDIR/$n/emu-run.out
+	done
+}
+
+# on NAME: the expect helpers check machine NAME of boot_pair
+on() {
+	LOG=${PAIR_LOG[$1]}
+	BOOT_STATUS=${PAIR_STATUS[$1]}
+	EMU_OUT=${PAIR_OUT[$1]}
 }
 
 ok() { echo "ok - $1"; }
@@ -36,8 +105,21 @@ expect_not() {
 	if [ -z "$hit" ]; then ok "$1"; else not_ok "$1" "unexpected: $hit"; fi
 }
 
+# expect_none_between DESCRIPTION START END REGEX: no line matches REGEX
+# between the first line matching START and the next matching END (both
+# must be there)
+expect_none_between() {
+	local desc=$1 a b hit
+	a=$(grep -nE -m1 -- "$2" "$LOG" | cut -d: -f1)
+	if [ -z "$a" ]; then not_ok "$desc" "no line matches /$2/ in $LOG"; return; fi
+	b=$(tail -n +$((a + 1)) "$LOG" | grep -nE -m1 -- "$3" | cut -d: -f1)
+	if [ -z "$b" ]; then not_ok "$desc" "no line matches /$3/ after line $a"; return; fi
+	hit=$(sed -n "$((a + 1)),$((a + b - 1))p" "$LOG" | grep -m1 -E -- "$4")
+	if [ -z "$hit" ]; then ok "$desc"; else not_ok "$desc" "unexpected: $hit"; fi
+}
+
 expect_halted() {
-	if [ "$BOOT_STATUS" -eq 0 ]; then ok "$1"; else not_ok "$1" "$(tail -n 2 "$LOGDIR/emu-run.out")"; fi
+	if [ "$BOOT_STATUS" -eq 0 ]; then ok "$1"; else not_ok "$1" "$(tail -n 2 "${EMU_OUT:-$LOGDIR/emu-run.out}")"; fi
 }
 
 # expect_order DESCRIPTION REGEX...: lines matching each regex appear in order

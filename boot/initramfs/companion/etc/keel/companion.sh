@@ -12,6 +12,18 @@
 # keelctl save (pause, stop the device, capture), drop, restore.
 # keel.test=bench: once the guest has stopped, make bench's runs on a
 # loopback LUN (tcm_loop) of the same LIO backstore, here in the companion.
+# keel.test=migrate-source: once the guest's I/O runs, hand it to the keel
+# at keel.peer with `keelctl migrate PEER:7000`, retried after a failure
+# (3 tries); keeld stops once the guest runs there, or serves the guest
+# here until it stops.
+# keel.test=migrate-target: `keelctl receive 7000`; the first transfer is
+# cut (that keelctl killed at its first progress line, after about a tenth
+# of guest RAM), then the next one is taken; keeld serves the guest here
+# until it stops. tests/system/bochs-migrate.sh boots both.
+#
+# keel.ip=ADDR/PREFIX: the address of the e1000 NIC (eth0), if the machine
+# has one; keel.peer=ADDR: the other keel's companion, pinged once the
+# address is up.
 say() { echo "keel-payload: $*" >/dev/kmsg; }
 to_kmsg() { while read -r line; do echo "$line" >/dev/kmsg; done; }
 
@@ -29,10 +41,45 @@ else
 	say "companion disk: no /dev/sda"
 fi
 
-test=
+test='' ip='' peer=''
 for arg in $(cat /proc/cmdline); do
-	case $arg in keel.test=*) test=${arg#keel.test=} ;; esac
+	case $arg in
+	keel.test=*) test=${arg#keel.test=} ;;
+	keel.ip=*) ip=${arg#keel.ip=} ;;
+	keel.peer=*) peer=${arg#keel.peer=} ;;
+	esac
 done
+
+# the network: eth0 (e1000) at keel.ip
+if [ -n "$ip" ]; then
+	modprobe e1000 || say "companion: modprobe e1000 failed"
+	ip link set lo up
+	i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	if ip addr add "$ip" dev eth0 && ip link set eth0 up; then
+		say "companion: eth0 $ip, MAC $(cat /sys/class/net/eth0/address)"
+	else
+		say "companion: no eth0 at $ip (network devices: $(ls /sys/class/net | tr '\n' ' '))"
+	fi
+fi
+
+# wait_peer SECONDS: until keel.peer answers a ping
+wait_peer() {
+	[ -n "$peer" ] || return 1
+	i=0
+	while [ $i -lt "$1" ]; do
+		if ping -c 1 -W 1 "$peer" >/dev/null 2>&1; then
+			say "companion: peer $peer answers ping (after $i s)"
+			return 0
+		fi
+		i=$((i + 1))
+	done
+	say "companion: peer $peer does not answer ping within $1 s"
+	return 1
+}
 
 # keel.ko and keeld are appended to this archive by the build
 [ -f /lib/modules/keel.ko ] && [ -x /sbin/keeld ] || exit 0
@@ -61,7 +108,91 @@ if [ "$test" = keeld-restart ]; then
 	wait
 	say "companion: starting keeld again at $(kicks) kicks"
 fi
-if [ "$test" = handoff ]; then
+# the guest's I/O runs: N kicks (at most 10 minutes)
+wait_kicks() {
+	i=0
+	while [ "$(kicks)" -lt "$1" ] 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+}
+
+# keelctl_logged ARGS...: runs keelctl, its lines to the kernel log as they
+# come and to /tmp/keelctl.out; sets rc
+keelctl_logged() {
+	{
+		/sbin/keelctl "$@"
+		echo $? >/tmp/keelctl.rc
+	} 2>&1 | tee /tmp/keelctl.out | to_kmsg
+	read -r rc </tmp/keelctl.rc
+}
+
+# keeld's lines straight into the kernel log (one write a line): in their
+# place among keel's, as the migration tests check
+if [ "$test" = migrate-source ]; then
+	/sbin/keeld serve >/dev/kmsg 2>&1 &
+	wait_peer 300
+	wait_kicks 200
+	try=0 refused=0 migrated=
+	while [ $try -lt 3 ]; do
+		say "companion: migrate try $((try + 1)) to $peer:7000 at $(kicks) kicks"
+		keelctl_logged migrate "$peer:7000"
+		if [ "$rc" -eq 0 ]; then
+			migrated=yes
+			break
+		fi
+		# the target not listening yet: no try
+		if grep -q 'Connection refused' /tmp/keelctl.out && [ $refused -lt 60 ]; then
+			refused=$((refused + 1))
+			sleep 2
+			continue
+		fi
+		try=$((try + 1))
+		say "companion: migrate try $try failed (exit $rc), the guest goes on here"
+		sleep 5
+	done
+	if [ -n "$migrated" ]; then
+		say "companion: the guest runs on $peer: stopping keeld"
+		killall -TERM keeld
+	else
+		say "companion: no migration in $try tries: keeld serves the guest here until it stops"
+	fi
+	wait
+elif [ "$test" = migrate-target ]; then
+	/sbin/keeld serve >/dev/kmsg 2>&1 &
+	wait_peer 300
+	# the first transfer: killed at its first progress line, mid-stream
+	say "companion: receive 1 on port 7000, to be cut"
+	/sbin/keelctl receive 7000 >/tmp/receive.1 2>&1 &
+	pid=$!
+	i=0
+	while ! grep -q '^keelctl: receiving: ' /tmp/receive.1 && kill -0 $pid 2>/dev/null &&
+		[ $i -lt 6000 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	kill -KILL $pid 2>/dev/null
+	wait $pid
+	to_kmsg </tmp/receive.1
+	say "companion: receive 1 cut (keelctl killed) after: $(grep -m 1 '^keelctl: receiving: ' /tmp/receive.1)"
+	received=
+	for n in 2 3; do
+		say "companion: receive $n on port 7000"
+		keelctl_logged receive 7000
+		if [ "$rc" -eq 0 ]; then
+			received=yes
+			break
+		fi
+		say "companion: receive $n failed (exit $rc)"
+	done
+	if [ -n "$received" ]; then
+		say "companion: the guest runs here: keeld serves it until it stops"
+	else
+		say "companion: no guest received: stopping keeld"
+		killall -TERM keeld
+	fi
+	wait
+elif [ "$test" = handoff ]; then
 	/sbin/keeld serve 2>&1 | to_kmsg &
 	i=0
 	while [ "$(kicks)" -lt 1000 ] 2>/dev/null && [ $i -lt 600 ]; do
