@@ -394,20 +394,27 @@ static long check_stream(const void *buf, uint64_t len)
 	return 0;
 }
 
-static long state_set(uint64_t gpa, uint64_t len)
+/* A stream the companion hands keel: checked whole into ho.in. */
+static long check_companion_stream(uint64_t gpa, uint64_t len)
 {
 	const void *buf = partitions_companion_buffer(gpa, len);
-	long rc;
 
 	if (!buf)
 		return refuse(-KEEL_EFAULT, "the buffer is not the companion's "
 					    "memory");
+	return check_stream(buf, len);
+}
+
+static long state_set(uint64_t gpa, uint64_t len)
+{
+	long rc;
+
 	if (!ho.pause)
 		return refuse(-KEEL_EBUSY, "the guest is running: pause or drop "
 					   "it first");
 	if (disk_serving(ho.disk))
 		return refuse(-KEEL_EBUSY, "the guest's disk is still served");
-	rc = check_stream(buf, len);
+	rc = check_companion_stream(gpa, len);
 	if (rc)
 		return rc;
 	ho.st = ho.in;
@@ -423,13 +430,8 @@ static long state_set(uint64_t gpa, uint64_t len)
 
 static long state_check(uint64_t gpa, uint64_t len)
 {
-	const void *buf = partitions_companion_buffer(gpa, len);
-	long rc;
+	long rc = check_companion_stream(gpa, len);
 
-	if (!buf)
-		return refuse(-KEEL_EFAULT, "the buffer is not the companion's "
-					    "memory");
-	rc = check_stream(buf, len);
 	if (!rc)
 		printf("handoff: state checked: a guest at rip %#llx would "
 		       "load\n", (unsigned long long)ho.in.vcpu.rip);

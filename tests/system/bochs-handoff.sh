@@ -53,11 +53,5 @@ sed -n '/keel-payload: companion: handoff 1 at/,$p' "$full" >"$LOG"
 expect_not "handoff: the guest's kernel saw nothing wrong across the handoffs" \
 	'^\[guest\] \[ *[0-9.]+\] .*(BUG:|Oops|WARNING|stall|soft lockup|blocked for more than|timed out|abort|[Cc]locksource)'
 LOG=$full
-gsum=$(sed -n 's/.*keel-payload: guest disk md5 \([0-9a-f]*\) .*/\1/p' "$LOG")
-csum=$(sed -n 's/.*keel-payload: companion backstore md5 \([0-9a-f]*\)$/\1/p' "$LOG")
-if [ -n "$gsum" ] && [ "$gsum" = "$csum" ]; then
-	ok "handoff: the companion's backstore has the guest's checksum"
-else
-	not_ok "handoff: the companion's backstore has the guest's checksum" "guest ${gsum:-none}, companion ${csum:-none}"
-fi
+expect_same_checksum handoff
 expect "handoff: the guest's workload passed" "$g io: PASS"

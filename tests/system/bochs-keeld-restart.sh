@@ -38,11 +38,5 @@ expect "restart: every request answered" '^stats: disk: companion requests acked
 expect "restart: every pattern pass verified" "$g pattern: PASS"
 expect_not "restart: no I/O error, no target error in the guest" \
 	'^\[guest\] \[ *[0-9.]+\] (.*I/O error, dev |Buffer I/O error|.*critical (target|medium) error|.*BAD_TARGET)'
-gsum=$(sed -n 's/.*keel-payload: guest disk md5 \([0-9a-f]*\) .*/\1/p' "$LOG")
-csum=$(sed -n 's/.*keel-payload: companion backstore md5 \([0-9a-f]*\)$/\1/p' "$LOG")
-if [ -n "$gsum" ] && [ "$gsum" = "$csum" ]; then
-	ok "restart: the companion's backstore has the guest's checksum"
-else
-	not_ok "restart: the companion's backstore has the guest's checksum" "guest ${gsum:-none}, companion ${csum:-none}"
-fi
+expect_same_checksum restart
 expect "restart: the guest's workload passed" "$g io: PASS"

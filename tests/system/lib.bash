@@ -134,6 +134,19 @@ expect_order() {
 	ok "$desc"
 }
 
+# expect_same_checksum PREFIX: the md5 the guest printed of its whole disk
+# is the md5 the companion printed of its backstore afterwards
+expect_same_checksum() {
+	local gsum csum
+	gsum=$(sed -n 's/.*keel-payload: guest disk md5 \([0-9a-f]*\) .*/\1/p' "$LOG")
+	csum=$(sed -n 's/.*keel-payload: companion backstore md5 \([0-9a-f]*\)$/\1/p' "$LOG")
+	if [ -n "$gsum" ] && [ "$gsum" = "$csum" ]; then
+		ok "$1: the companion's backstore has the guest's checksum"
+	else
+		not_ok "$1: the companion's backstore has the guest's checksum" "guest ${gsum:-none}, companion ${csum:-none}"
+	fi
+}
+
 # expect_disk_io MODEL: the guest's virtio-scsi disk, served by vhost-scsi
 # in the companion, carried the guest's workload (tests/guest-io/guest.sh)
 # with every byte verified, and the backstore the companion holds
@@ -151,14 +164,7 @@ expect_disk_io() {
 		"$g pattern: diskcheck: verify /dev/sda seed [0-9]+ bs 65536: 67108864 bytes, 0 bad sectors, 0 I/O errors"
 	expect "$m: every pattern pass verified" "$g pattern: PASS"
 	expect "$m: ext4 files verified after a remount" "$g fs: 4 files verified"
-	local gsum csum
-	gsum=$(sed -n 's/.*keel-payload: guest disk md5 \([0-9a-f]*\) .*/\1/p' "$LOG")
-	csum=$(sed -n 's/.*keel-payload: companion backstore md5 \([0-9a-f]*\)$/\1/p' "$LOG")
-	if [ -n "$gsum" ] && [ "$gsum" = "$csum" ]; then
-		ok "$m: the companion's backstore has the guest's checksum"
-	else
-		not_ok "$m: the companion's backstore has the guest's checksum" "guest ${gsum:-none}, companion ${csum:-none}"
-	fi
+	expect_same_checksum "$m"
 	expect_order "$m: rebind: set_endpoint, clear_endpoint, set_endpoint" \
 		"$c vhost: set_endpoint wwpn=" "$g rebind: virtio0 unbound" \
 		"$c vhost: clear_endpoint wwpn=" "$c vhost: set_endpoint wwpn=" "$g rebind: .*PASS"
