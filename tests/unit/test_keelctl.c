@@ -63,7 +63,6 @@ struct lines {
 struct fake {
 	struct keel_chan_shared sh;
 	uint8_t *ram;
-	bool mapped;
 	uint64_t now;
 	/* keel */
 	bool paused;
@@ -340,18 +339,7 @@ static void *fake_map(void *ctx, const char *dev, uint64_t size)
 	(void)ctx;
 	assert_string_equal(dev, "/dev/dax0.0");
 	assert_int_equal(size, RAM_SIZE);
-	assert_false(fk.mapped);
-	fk.mapped = true;
-	return fk.ram;
-}
-
-static void fake_unmap(void *ctx, void *addr, uint64_t size)
-{
-	(void)ctx;
-	assert_ptr_equal(addr, fk.ram);
-	assert_int_equal(size, RAM_SIZE);
-	assert_true(fk.mapped);
-	fk.mapped = false;
+	return ram_mapped(fk.ram, RAM_SIZE);
 }
 
 static uint64_t fake_now(void *ctx)
@@ -540,7 +528,7 @@ static const struct keelctl_ops fake_ops = {
 	.keel_ioctl = fake_keel_ioctl,
 	.find_dax = fake_find_dax,
 	.map = fake_map,
-	.unmap = fake_unmap,
+	.unmap = ram_unmapped,
 	.create = fake_create,
 	.open = fake_open,
 	.connect = fake_connect,
@@ -716,7 +704,7 @@ static int closed(void **state)
 {
 	(void)state;
 	assert_fds_closed();
-	assert_false(fk.mapped);
+	assert_null(rec.mapped);
 	for (int i = 0; i < fk.nfiles; i++)
 		free(fk.files[i].buf);
 	free(fk.wire);
@@ -1320,6 +1308,35 @@ static void test_migrate_cut(void **state)
 		       TARGET ": connection closed before its answer");
 }
 
+/*
+ * The receiver refuses the stream before its end (a crc32c mismatch) and
+ * closes: the sender's write fails, its guest goes on, and the receiver's
+ * reason, there before the reset, is in its report.
+ */
+static void test_migrate_refused_early(void **state)
+{
+	(void)state;
+	fill_ram(ram_before, 0);
+	fk.wire_fail_at = 100000;
+	fk.reply_line = "ERR receive: section 5 (type 16): payload crc32c "
+			"0x1, expected 0x2, at byte 4242\n";
+	fk.reply = REPLY_LINE;
+	assert_int_equal(cmd_migrate(&k, TARGET, false), 1);
+	want("CONNECT " TARGET);
+	want("PAUSE");
+	want("HANDOFF_STOP 2");
+	want("STATE_GET");
+	want("HANDOFF_START 3");
+	want("RESUME");
+	assert_wanted();
+	assert_err("write " TARGET ": Broken pipe", "the guest goes on",
+		   TARGET " refused the stream: receive: section 5 (type 16): "
+			  "payload crc32c 0x1, expected 0x2, at byte 4242");
+	assert_int_equal(fk.out.n, 0);
+	assert_false(fk.paused || fk.stopped || fk.dropped);
+	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
+}
+
 static void test_migrate_no_answer(void **state)
 {
 	(void)state;
@@ -1719,6 +1736,7 @@ int main(void)
 		T(test_migrate_receive),
 		T(test_migrate_refused),
 		T(test_migrate_cut),
+		T(test_migrate_refused_early),
 		T(test_migrate_no_answer),
 		T(test_migrate_bad_target),
 		T(test_precopy_receive),

@@ -362,19 +362,14 @@ static void assert_lines(char got[][LINE_LEN], int n, const char *const *want,
 	assert_int_equal(n, nwant);
 }
 
-#define assert_ops(...)                                                    \
-	do {                                                               \
-		const char *const want_[] = { __VA_ARGS__ };               \
-		assert_lines(fk.ops, fk.nops, want_,                       \
-			     (int)(sizeof(want_) / sizeof(want_[0])));     \
+#define assert_list(got, n, ...)                                       \
+	do {                                                           \
+		const char *const want_[] = { __VA_ARGS__ };           \
+		assert_lines(got, n, want_,                            \
+			     (int)(sizeof(want_) / sizeof(want_[0]))); \
 	} while (0)
-
-#define assert_log(...)                                                    \
-	do {                                                               \
-		const char *const want_[] = { __VA_ARGS__ };               \
-		assert_lines(fk.log, fk.nlog, want_,                       \
-			     (int)(sizeof(want_) / sizeof(want_[0])));     \
-	} while (0)
+#define assert_ops(...) assert_list(fk.ops, fk.nops, __VA_ARGS__)
+#define assert_log(...) assert_list(fk.log, fk.nlog, __VA_ARGS__)
 
 static void assert_fails(const struct lio_config *cfg, int err)
 {
@@ -706,6 +701,8 @@ static void test_teardown_of_nothing(void **state)
 
 /* the real system calls in a temporary directory */
 
+#define PORT0 "vhost/" WWPN "/tpgt_1/lun/lun_0/port0" /* under the root */
+
 struct tmp {
 	char dir[64];
 	char root[128];
@@ -766,13 +763,26 @@ static void assert_file(const char *root, const char *rel, const char *text)
 	assert_string_equal(buf, text);
 }
 
+/* @rel under @root is a symbolic link to @target under @root */
+static void assert_link(const char *root, const char *rel, const char *target)
+{
+	char path[LIO_PATH_MAX], link[LIO_PATH_MAX], want[LIO_PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	n = readlink(path, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = '\0';
+	snprintf(want, sizeof(want), "%s/%s", root, target);
+	assert_string_equal(link, want);
+}
+
 static void test_tmpdir_fileio(void **state)
 {
 	struct tmp *t = *state;
-	char path[LIO_PATH_MAX], want[LIO_PATH_MAX], link[LIO_PATH_MAX];
+	char path[LIO_PATH_MAX], want[LIO_PATH_MAX];
 	char control[LINE_LEN];
 	struct stat st;
-	ssize_t n;
 
 	assert_int_equal(lio_setup(&t->lio, &t->cfg), 0);
 	snprintf(control, sizeof(control),
@@ -780,13 +790,8 @@ static void test_tmpdir_fileio(void **state)
 	assert_file(t->root, "core/fileio_0/disk0/control", control);
 	assert_file(t->root, "core/fileio_0/disk0/enable", "1\n");
 	assert_file(t->root, "vhost/" WWPN "/tpgt_1/nexus", NEXUS "\n");
-	snprintf(path, sizeof(path), "%s/vhost/" WWPN "/tpgt_1/lun/lun_0/port0",
-		 t->root);
-	n = readlink(path, link, sizeof(link) - 1);
-	assert_true(n > 0);
-	link[n] = '\0';
-	snprintf(want, sizeof(want), "%s/core/fileio_0/disk0", t->root);
-	assert_string_equal(link, want);
+	assert_link(t->root, PORT0, "core/fileio_0/disk0");
+	snprintf(path, sizeof(path), "%s/" PORT0, t->root);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(stat(t->img, &st), 0);
@@ -831,20 +836,12 @@ static void test_tmpdir_backing_file_not_truncated(void **state)
 static void test_tmpdir_iblock(void **state)
 {
 	struct tmp *t = *state;
-	char path[LIO_PATH_MAX], link[LIO_PATH_MAX], want[LIO_PATH_MAX];
-	ssize_t n;
 
 	assert_int_equal(lio_setup(&t->lio, &iblock_cfg), 0);
 	assert_file(t->root, "core/iblock_0/sda/control",
 		    "udev_path=/dev/sda\n");
 	assert_file(t->root, "core/iblock_0/sda/enable", "1\n");
-	snprintf(path, sizeof(path), "%s/vhost/" WWPN "/tpgt_1/lun/lun_0/port0",
-		 t->root);
-	n = readlink(path, link, sizeof(link) - 1);
-	assert_true(n > 0);
-	link[n] = '\0';
-	snprintf(want, sizeof(want), "%s/core/iblock_0/sda", t->root);
-	assert_string_equal(link, want);
+	assert_link(t->root, PORT0, "core/iblock_0/sda");
 }
 
 /* the real calls keep errno: core/ being a file stops the first look */

@@ -19,6 +19,7 @@
 #include <linux/vhost.h>
 
 #include "vhost/keeld/vhost.h"
+#include "tests/unit/recorder.h"
 
 #define WWPN "naa.5001405abcdef001"
 #define OFFERED 0x13d00000aull	/* what Debian 6.1's vhost-scsi offers */
@@ -26,8 +27,6 @@
 #define FD 3
 #define NVQS 3
 #define QSIZE 128
-#define MAX_LINES 96
-#define LINE_LEN 256
 
 struct fake_vq {
 	unsigned int num, last_avail, consumed;
@@ -46,40 +45,13 @@ struct fake {
 	unsigned int nregions;
 	struct fake_vq vq[NVQS];
 	bool kicks_at_clear;		/* any kick attached at CLEAR */
-	char calls[MAX_LINES][LINE_LEN];
-	int ncalls;
 	int fail_at;			/* fail the n-th ioctl (1-based) */
 	unsigned long fail_req;		/* or every ioctl of this request */
 	int fail_errno;
-	char log[MAX_LINES][LINE_LEN];
-	int nlog;
 };
 
 static struct fake fk;
 static struct vhost_dev dev;
-
-static void record(const char *fmt, ...)
-{
-	va_list ap;
-
-	assert_true(fk.ncalls < MAX_LINES);
-	va_start(ap, fmt);
-	vsnprintf(fk.calls[fk.ncalls++], LINE_LEN, fmt, ap);
-	va_end(ap);
-}
-
-static void log_line(void *arg, const char *line)
-{
-	(void)arg;
-	assert_true(fk.nlog < MAX_LINES);
-	snprintf(fk.log[fk.nlog++], LINE_LEN, "%s", line);
-}
-
-static void forget_history(void)
-{
-	fk.ncalls = 0;
-	fk.nlog = 0;
-}
 
 static int fake_open(void *ctx)
 {
@@ -99,63 +71,6 @@ static int fake_close(void *ctx, int fd)
 	record("CLOSE");
 	fk.open = false;
 	return 0;
-}
-
-/* the record of one request, in the fake's own words */
-static void record_req(unsigned long req, const void *arg)
-{
-	const struct vhost_vring_state *s = arg;
-	const struct vhost_vring_file *f = arg;
-	const struct vhost_vring_addr *a = arg;
-	const struct vhost_scsi_target *t = arg;
-
-	switch (req) {
-	case VHOST_SET_OWNER:
-		record("OWNER");
-		break;
-	case VHOST_GET_FEATURES:
-		record("GET_FEATURES");
-		break;
-	case VHOST_SET_FEATURES:
-		record("FEATURES %#llx", *(const __u64 *)arg);
-		break;
-	case VHOST_SET_MEM_TABLE:
-		record("MEM %u", ((const struct vhost_memory *)arg)->nregions);
-		break;
-	case VHOST_SET_VRING_NUM:
-		record("NUM %u %u", s->index, s->num);
-		break;
-	case VHOST_SET_VRING_BASE:
-		record("BASE %u %u", s->index, s->num);
-		break;
-	case VHOST_GET_VRING_BASE:
-		record("GET_BASE %u", s->index);
-		break;
-	case VHOST_SET_VRING_ADDR:
-		record("ADDR %u %#llx %#llx %#llx", a->index, a->desc_user_addr,
-		       a->avail_user_addr, a->used_user_addr);
-		break;
-	case VHOST_SET_VRING_KICK:
-		record("KICK %u %d", f->index, f->fd);
-		break;
-	case VHOST_SET_VRING_CALL:
-		record("CALL %u %d", f->index, f->fd);
-		break;
-	case VHOST_SET_VRING_ERR:
-		record("ERR %u %d", f->index, f->fd);
-		break;
-	case VHOST_SCSI_SET_ENDPOINT:
-		record("SET_EP %s", t->vhost_wwpn);
-		break;
-	case VHOST_SCSI_CLEAR_ENDPOINT:
-		record("CLEAR_EP %s", t->vhost_wwpn);
-		break;
-	case VHOST_SCSI_GET_ABI_VERSION:
-		record("ABI");
-		break;
-	default:
-		fail_msg("unexpected ioctl %#lx", req);
-	}
 }
 
 static bool in_mem_table(__u64 uaddr, __u64 len)
@@ -321,19 +236,12 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	(void)ctx;
 	assert_int_equal(fd, FD);
 	assert_true(fk.open);
-	record_req(req, arg);
-	if (fk.ncalls == fk.fail_at || req == fk.fail_req)
+	record_vhost(req, arg, 0);
+	if (rec.ncalls == fk.fail_at || req == fk.fail_req)
 		rc = -fk.fail_errno;
 	else
 		rc = device_ioctl(req, arg);
-	if (rc < 0) {
-		char *last = fk.calls[fk.ncalls - 1];
-
-		snprintf(last + strlen(last), 16, " !%d", -rc);
-		errno = -rc;
-		return -1;
-	}
-	return 0;
+	return rc < 0 ? failed(-rc) : 0;
 }
 
 static const struct vhost_ops fake_ops = {
@@ -347,7 +255,7 @@ static const int err_fds[NVQS] = { 20, 21, 22 };
 
 static const struct vhost_dev_config dev_cfg = {
 	.ops = &fake_ops,
-	.log = { .line = log_line },
+	.log = { .line = rec_log_line },
 	.wwpn = WWPN,
 	.nvqs = NVQS,
 	.call_fds = call_fds,
@@ -386,6 +294,7 @@ static int fresh_device(void **state)
 {
 	(void)state;
 	memset(&fk, 0, sizeof(fk));
+	memset(&rec, 0, sizeof(rec));
 	fk.abi = VHOST_SCSI_ABI_VERSION;
 	snprintf(fk.target, sizeof(fk.target), "%s", WWPN);
 	for (int q = 0; q < NVQS; q++)
@@ -412,8 +321,8 @@ static int started_device(void **state)
 	return 0;
 }
 
-static void assert_lines(char got[][LINE_LEN], int n, const char *const *want,
-			 int nwant)
+static void assert_lines(char got[][REC_LINE_LEN], int n,
+			 const char *const *want, int nwant)
 {
 	for (int i = 0; i < n && i < nwant; i++)
 		assert_string_equal(got[i], want[i]);
@@ -423,10 +332,10 @@ static void assert_lines(char got[][LINE_LEN], int n, const char *const *want,
 #define LINES(...) ((const char *const[]){ __VA_ARGS__ })
 #define NLINES(...) ((int)(sizeof(LINES(__VA_ARGS__)) / sizeof(char *)))
 #define assert_calls(...)                                                 \
-	assert_lines(fk.calls, fk.ncalls, LINES(__VA_ARGS__),             \
+	assert_lines(rec.calls, rec.ncalls, LINES(__VA_ARGS__),           \
 		     NLINES(__VA_ARGS__))
 #define assert_log(...)                                                   \
-	assert_lines(fk.log, fk.nlog, LINES(__VA_ARGS__), NLINES(__VA_ARGS__))
+	assert_lines(rec.log, rec.nlog, LINES(__VA_ARGS__), NLINES(__VA_ARGS__))
 
 /* one step of the full start: the fake's record, keeld's step, its line */
 struct step {
@@ -474,11 +383,11 @@ static const struct step stop_steps[] = {
 
 static void assert_steps(const struct step *steps, int n)
 {
-	assert_int_equal(fk.ncalls, n);
-	assert_int_equal(fk.nlog, n);
+	assert_int_equal(rec.ncalls, n);
+	assert_int_equal(rec.nlog, n);
 	for (int i = 0; i < n; i++) {
-		assert_string_equal(fk.calls[i], steps[i].call);
-		assert_string_equal(fk.log[i], steps[i].line);
+		assert_string_equal(rec.calls[i], steps[i].call);
+		assert_string_equal(rec.log[i], steps[i].line);
 	}
 }
 
@@ -486,19 +395,19 @@ static void assert_steps(const struct step *steps, int n)
 static void assert_failed_at(const struct step *steps, int k, int err,
 			     const char *errstr)
 {
-	char call[LINE_LEN], line[LINE_LEN];
+	char call[REC_LINE_LEN], line[REC_LINE_LEN];
 
-	assert_int_equal(fk.ncalls, k + 1);
-	assert_int_equal(fk.nlog, k + 1);
+	assert_int_equal(rec.ncalls, k + 1);
+	assert_int_equal(rec.nlog, k + 1);
 	for (int i = 0; i < k; i++) {
-		assert_string_equal(fk.calls[i], steps[i].call);
-		assert_string_equal(fk.log[i], steps[i].line);
+		assert_string_equal(rec.calls[i], steps[i].call);
+		assert_string_equal(rec.log[i], steps[i].line);
 	}
 	snprintf(call, sizeof(call), "%s !%d", steps[k].call, err);
 	snprintf(line, sizeof(line), "vhost: %s failed: %s (errno %d)",
 		 steps[k].step, errstr, err);
-	assert_string_equal(fk.calls[k], call);
-	assert_string_equal(fk.log[k], line);
+	assert_string_equal(rec.calls[k], call);
+	assert_string_equal(rec.log[k], line);
 }
 
 static void test_open_sequence(void **state)
@@ -525,7 +434,7 @@ static void test_open_fails(void **state)
 	fk.open_errno = ENOENT;
 	assert_int_equal(vhost_open_device(&dev, &dev_cfg), -ENOENT);
 	assert_int_equal(dev.fd, -1);
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	assert_log("vhost: open failed: No such file or directory (errno 2)");
 }
 
@@ -551,7 +460,7 @@ static void test_open_get_features_fails(void **state)
 	fk.fail_errno = EFAULT;
 	assert_int_equal(vhost_open_device(&dev, &dev_cfg), -EFAULT);
 	assert_calls("OWNER", "GET_FEATURES !14", "CLOSE");
-	assert_string_equal(fk.log[2], "vhost: get_features failed: "
+	assert_string_equal(rec.log[2], "vhost: get_features failed: "
 			    "Bad address (errno 14)");
 }
 
@@ -648,10 +557,10 @@ static void test_restart_with_saved_bases(void **state)
 		queues[q].base = saved[q];
 	forget_history();
 	assert_int_equal(vhost_start(&dev, &start_req), 0);
-	assert_int_equal(fk.ncalls, NSTART);
-	assert_string_equal(fk.calls[14], "BASE 2 37");
-	assert_string_equal(fk.log[14], "vhost: set_vring_base q=2 base=37");
-	assert_string_equal(fk.calls[16], "KICK 2 32");
+	assert_int_equal(rec.ncalls, NSTART);
+	assert_string_equal(rec.calls[14], "BASE 2 37");
+	assert_string_equal(rec.log[14], "vhost: set_vring_base q=2 base=37");
+	assert_string_equal(rec.calls[16], "KICK 2 32");
 	assert_int_equal(fk.vq[2].last_avail, 37);
 	assert_int_equal(fk.vq[2].kick, 32);
 	assert_true(fk.endpoint);
@@ -679,8 +588,8 @@ static void test_stop_when_not_started(void **state)
 	(void)state;
 	assert_int_equal(vhost_stop(&dev, saved), 0);
 	assert_int_equal(vhost_stop(&dev, saved), 0);
-	assert_int_equal(fk.ncalls, 0);
-	assert_int_equal(fk.nlog, 0);
+	assert_int_equal(rec.ncalls, 0);
+	assert_int_equal(rec.nlog, 0);
 	assert_int_equal(saved[0], 7);
 }
 
@@ -691,10 +600,10 @@ static void test_stop_twice(void **state)
 
 	(void)state;
 	assert_int_equal(vhost_stop(&dev, NULL), 0);
-	assert_int_equal(fk.ncalls, NSTOP);
+	assert_int_equal(rec.ncalls, NSTOP);
 	forget_history();
 	assert_int_equal(vhost_stop(&dev, saved), 0);
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 }
 
 static void test_start_each_step_fails(void **state)
@@ -761,7 +670,7 @@ static void test_start_endpoint_exists(void **state)
 	assert_int_equal(vhost_start(&dev, &start_req), -EEXIST);
 	assert_calls("ABI", "FEATURES 0x130000000", "MEM 2",
 		     "SET_EP " WWPN " !17");
-	assert_string_equal(fk.log[3], "vhost: set_endpoint failed: "
+	assert_string_equal(rec.log[3], "vhost: set_endpoint failed: "
 			    "File exists (errno 17)");
 }
 
@@ -794,7 +703,7 @@ static void test_failed_start_needs_stop(void **state)
 	forget_history();
 	assert_int_equal(vhost_start(&dev, &start_req), -EBUSY);
 	assert_log("vhost: start failed: Device or resource busy (errno 16)");
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	forget_history();
 	assert_int_equal(vhost_stop(&dev, saved), 0);
 	assert_calls("KICK 0 -1", "KICK 1 -1", "KICK 2 -1", "GET_BASE 0",
@@ -807,7 +716,7 @@ static void test_start_while_started(void **state)
 {
 	(void)state;
 	assert_int_equal(vhost_start(&dev, &start_req), -EBUSY);
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	assert_log("vhost: start failed: Device or resource busy (errno 16)");
 }
 
@@ -817,7 +726,7 @@ static void test_start_closed_device(void **state)
 	vhost_close(&dev);
 	forget_history();
 	assert_int_equal(vhost_start(&dev, &start_req), -EBADF);
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	assert_log("vhost: start failed: Bad file descriptor (errno 9)");
 }
 
@@ -838,7 +747,7 @@ static void test_start_feature_refused(void **state)
 	start_req.features = ACKED | 1ull << 34;	/* RING_PACKED */
 	assert_int_equal(vhost_start(&dev, &start_req), -EOPNOTSUPP);
 	assert_calls("ABI", "FEATURES 0x530000000 !95");
-	assert_string_equal(fk.log[1], "vhost: set_features failed: "
+	assert_string_equal(rec.log[1], "vhost: set_features failed: "
 			    "Operation not supported (errno 95)");
 }
 
@@ -847,8 +756,8 @@ static void test_start_misaligned_used_ring(void **state)
 	(void)state;
 	queues[2].used = 0x100001002;
 	assert_int_equal(vhost_start(&dev, &start_req), -EINVAL);
-	assert_int_equal(fk.ncalls, 16);
-	assert_string_equal(fk.log[15], "vhost: set_vring_addr q=2 failed: "
+	assert_int_equal(rec.ncalls, 16);
+	assert_string_equal(rec.log[15], "vhost: set_vring_addr q=2 failed: "
 			    "Invalid argument (errno 22)");
 }
 
@@ -858,7 +767,7 @@ static void test_start_ring_outside_memory(void **state)
 	(void)state;
 	queues[2].used = 0x1000ffc00;	/* 6 + 8 * 128 bytes cross the end */
 	assert_int_equal(vhost_start(&dev, &start_req), -EFAULT);
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	assert_log("vhost: translate q=2 used=0x1000ffc00 failed: "
 		   "Bad address (errno 14)");
 	queues[2].used = 0x100001000;
@@ -879,7 +788,7 @@ static void test_start_bad_queues(void **state)
 	assert_int_equal(vhost_start(&dev, &start_req), -EINVAL);
 	queues[2].index = 1;
 	assert_int_equal(vhost_start(&dev, &start_req), -EINVAL);
-	assert_int_equal(fk.ncalls, 0);
+	assert_int_equal(rec.ncalls, 0);
 	assert_log("vhost: start q=2 failed: Invalid argument (errno 22)",
 		   "vhost: start q=3 failed: Invalid argument (errno 22)",
 		   "vhost: start q=1 failed: Invalid argument (errno 22)");
@@ -897,7 +806,7 @@ static void test_close(void **state)
 	assert_log("vhost: close fd=3");
 	assert_int_equal(vhost_stop(&dev, saved), 0);
 	vhost_close(&dev);
-	assert_int_equal(fk.ncalls, 1);
+	assert_int_equal(rec.ncalls, 1);
 }
 
 #define fresh(f) cmocka_unit_test_setup(f, fresh_device)

@@ -99,9 +99,9 @@ static uint64_t mb2_tag(struct mb2 *b, uint32_t type, const void *payload,
 	return tag;
 }
 
-static void mb2_string(struct mb2 *b, uint32_t type, const char *s)
+static uint64_t mb2_string(struct mb2 *b, uint32_t type, const char *s)
 {
-	mb2_tag(b, type, s, (uint32_t)strlen(s) + 1);
+	return mb2_tag(b, type, s, (uint32_t)strlen(s) + 1);
 }
 
 static void mb2_module(struct mb2 *b, uint32_t start, uint32_t end,
@@ -292,8 +292,7 @@ static void test_mb2_tag_past_total(void **state)
 	(void)state;
 	mb2_begin(&b);
 	mb2_std_map(&b);
-	tag = b.start + b.off;
-	mb2_string(&b, 1, "x");
+	tag = mb2_string(&b, 1, "x");
 	mb2_end(&b);
 	put32(tag + 4, b.off); /* cmdline tag claims the whole structure */
 	expect_error(MULTIBOOT2_BOOTLOADER_MAGIC, INFO, "runs past total_size");
@@ -319,8 +318,7 @@ static void test_mb2_tag_too_small(void **state)
 	(void)state;
 	mb2_begin(&b);
 	mb2_std_map(&b);
-	tag = b.start + b.off;
-	mb2_string(&b, 2, "GRUB");
+	tag = mb2_string(&b, 2, "GRUB");
 	mb2_end(&b);
 	put32(tag + 4, 4);
 	expect_error(MULTIBOOT2_BOOTLOADER_MAGIC, INFO, "size 4 < 8");

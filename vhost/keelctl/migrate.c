@@ -26,6 +26,7 @@
 #define HOST_MAX 256
 #define REPLY_MAX 512
 #define SUMMARY_MAX 128
+#define WHY_WAIT_MS 1000
 
 static int net_errno(void)
 {
@@ -104,6 +105,26 @@ static int migrate_reply(struct keelctl *k, int fd, const char *target)
 	return -1;
 }
 
+/*
+ * After a failed send: the receiver's reason, if it refused the stream
+ * before its end and closed (what it wrote came before the reset).
+ */
+static void migrate_why(struct keelctl *k, int fd, const char *target)
+{
+	char line[REPLY_MAX];
+	ssize_t n = 0;
+
+	if (k->ops->wait(k->ctx, fd, WHY_WAIT_MS) > 0)
+		n = k->ops->read(k->ctx, fd, line, sizeof(line) - 1);
+	if (n <= 4)
+		return;
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (!strncmp(line, "ERR ", 4))
+		keeld_logf(&k->err, "%s refused the stream: %s", target,
+			   line + 4);
+}
+
 /* the connection carried all of it: the receiver sees its end */
 static int migrate_shutdown(struct keelctl *k, int fd, const char *target)
 {
@@ -131,8 +152,11 @@ static int migrate(struct keelctl *k, int fd, const char *target, bool precopy,
 	char summary[SUMMARY_MAX];
 	uint64_t ok_ns;
 
-	if (migrate_send(k, fd, target, precopy, r) ||
-	    migrate_shutdown(k, fd, target))
+	if (migrate_send(k, fd, target, precopy, r)) {
+		migrate_why(k, fd, target);
+		return -1;
+	}
+	if (migrate_shutdown(k, fd, target))
 		return -1;
 	if (migrate_reply(k, fd, target))
 		return handoff_go_on(k);
