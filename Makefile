@@ -63,7 +63,7 @@ UNIT_DTBS := $(patsubst tests/unit/configs/%.dts,$(BUILD)/unit/configs/%.dtb,$(U
 ISO_MODULES := config.dtb companion.vmlinux companion.cpio guest.vmlinux guest.cpio
 
 .SECONDEXPANSION:
-.PHONY: all keel image run check unit system bench deps payloads kmod clean distclean help
+.PHONY: all keel image run check unit system bench bench-io bench-migrate deps payloads kmod clean distclean help
 .DELETE_ON_ERROR:
 
 all: keel image
@@ -75,6 +75,7 @@ help:
 	@echo "make unit     unit tests only;  make system: system tests only"
 	@echo "make keel     build/keel.elf only"
 	@echo "make fuzz     the libFuzzer targets for FUZZ_SECONDS (default 60) each"
+	@echo "make bench    the figures: I/O and exits (bench-io), migration downtime (bench-migrate)"
 
 deps:
 	@tools/deps.sh
@@ -144,12 +145,23 @@ $(BUILD)/keelctl: $(KEELCTL_SRCS) $(wildcard vhost/keelctl/*.h vhost/keeld/*.h) 
 $(BUILD)/iobench: tests/bench/iobench.c | deps
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -o $@ $<
 
-# The companion's initramfs with keel.ko and keeld appended (the kernel
-# unpacks concatenated archives in order)
-$(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko $(BUILD)/keeld $(BUILD)/keelctl $(BUILD)/iobench
+# the handoff tests' tools in the companion (tests/tools/): a relay that
+# corrupts a byte, a stream with another machine's COMPAT
+$(BUILD)/flip-relay: tests/tools/flip-relay.c | deps
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -o $@ $<
+$(BUILD)/stream-edit: tests/tools/stream-edit.c runtime/crc32c.c runtime/crc32c.h \
+		runtime/handoff_stream.h vhost/keel_state.h | deps
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -static -I. -o $@ $(filter %.c,$^)
+
+COMPANION_TOOLS := $(BUILD)/keeld $(BUILD)/keelctl $(BUILD)/iobench \
+	$(BUILD)/flip-relay $(BUILD)/stream-edit
+
+# The companion's initramfs with keel.ko, keeld and the tools appended (the
+# kernel unpacks concatenated archives in order)
+$(BUILD)/companion-keel.cpio: $(PAYLOAD)/kernel.env $(BUILD)/kmod/keel.ko $(COMPANION_TOOLS)
 	rm -rf $@.d && mkdir -p $@.d/lib/modules $@.d/sbin
 	cp $(BUILD)/kmod/keel.ko $@.d/lib/modules/keel.ko
-	cp $(BUILD)/keeld $(BUILD)/keelctl $(BUILD)/iobench $@.d/sbin/
+	cp $(COMPANION_TOOLS) $@.d/sbin/
 	(cd $@.d && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) >$@.tmp
 	cat $(PAYLOAD)/companion.cpio $@.tmp >$@
 	rm -rf $@.d $@.tmp
@@ -191,8 +203,18 @@ $(BUILD)/keel-emu.iso: $(ISO_DEPS)
 $(BUILD)/bench-emu.iso: $(ISO_DEPS) $(BUILD)/tests/bench/bench.dtb
 	$(call iso,$@,exit=emulator stamps=on,$(BUILD)/tests/bench/bench.dtb,$(PAYLOAD_MODULES))
 
-bench: $(BUILD)/bench-emu.iso $(BUILD)/disk.img
+bench: bench-io bench-migrate
+bench-io: $(BUILD)/bench-emu.iso $(BUILD)/disk.img
 	DISK=$(BUILD)/disk.img tests/bench/run.sh $(BUILD) $(BUILD)/bench-emu.iso $(MODEL)
+
+# make bench's migrations: the guest handed back and forth between two
+# Bochs machines, stop-and-copy and pre-copy, idle and under writes
+$(BUILD)/bench-migrate-a-emu.iso: $(ISO_DEPS) $(BUILD)/tests/bench/migrate-a.dtb
+	$(call iso,$@,exit=emulator,$(BUILD)/tests/bench/migrate-a.dtb,$(PAYLOAD_MODULES))
+$(BUILD)/bench-migrate-b-emu.iso: $(ISO_DEPS) $(BUILD)/tests/bench/migrate-b.dtb
+	$(call iso,$@,exit=emulator,$(BUILD)/tests/bench/migrate-b.dtb,$(PAYLOAD_MODULES))
+bench-migrate: $(BUILD)/bench-migrate-a-emu.iso $(BUILD)/bench-migrate-b-emu.iso $(BUILD)/disk.img
+	tests/bench/migrate.sh $(BUILD) $(MODEL)
 
 # the machine's disk, which the companion owns: 16 heads x 63 sectors x 130
 # cylinders (a geometry Bochs takes for a flat image), a label in sector 0
@@ -262,9 +284,9 @@ check: $(UNIT_BINS) $(UNIT_DTBS) $$(SYSTEM_IMAGES) $(BUILD)/keel.elf $(BUILD)/di
 clean:
 	rm -rf $(BUILD)/k $(BUILD)/gen $(BUILD)/unit $(BUILD)/guest $(BUILD)/tests \
 		$(BUILD)/*.elf $(BUILD)/*.iso $(BUILD)/configs $(BUILD)/run \
-		$(BUILD)/system $(BUILD)/bench $(BUILD)/test-logs $(BUILD)/kmod \
-		$(BUILD)/keeld $(BUILD)/companion-keel.cpio $(BUILD)/diskcheck $(BUILD)/guest-io.cpio \
-		$(BUILD)/iobench $(BUILD)/keelctl
+		$(BUILD)/system $(BUILD)/bench $(BUILD)/bench-migrate $(BUILD)/test-logs \
+		$(BUILD)/kmod $(BUILD)/companion-keel.cpio $(BUILD)/diskcheck $(BUILD)/guest-io.cpio \
+		$(COMPANION_TOOLS)
 
 distclean:
 	rm -rf $(BUILD)

@@ -21,11 +21,13 @@
 #              keel.io.seconds of running time, then every block written
 #              read back: none lost, none corrupt (the guest may be handed
 #              to another keel meanwhile)
+#     idle     no I/O for keel.io.idle seconds of running time (default 60)
 #   keel.seed=N       first seed, decimal below 10^18 (default: random); the
 #                     steps use N, N+1, ...
 #   keel.io.timeout=S after S seconds, print "guest io: FAIL (timeout ...)"
 #                     and power off, whatever still runs (default: no limit)
 #   keel.io.seconds=S the journal step's running time (default 60)
+#   keel.io.idle=S    the idle step's (default 60)
 # See tests/guest-io/README.md.
 
 say() { echo "keel-payload: guest $*" >/dev/kmsg; }
@@ -101,6 +103,7 @@ steps=pattern,fs,sum,rebind
 seed=
 limit=
 seconds=60
+idle=60
 read -r cmdline </proc/cmdline
 set -f
 for arg in $cmdline; do
@@ -109,6 +112,7 @@ for arg in $cmdline; do
 	keel.seed=*) seed=${arg#keel.seed=} ;;
 	keel.io.timeout=*) limit=${arg#keel.io.timeout=} ;;
 	keel.io.seconds=*) seconds=${arg#keel.io.seconds=} ;;
+	keel.io.idle=*) idle=${arg#keel.io.idle=} ;;
 	esac
 done
 set +f
@@ -358,8 +362,9 @@ for step in $(echo "$steps" | tr ',' ' '); do
 	rebind) step_rebind ;;
 	bench) step_bench ;;
 	journal) step_journal ;;
+	idle) sleep "$idle" ;;
 	*)
-		fail "unknown step (keel.io= takes pattern,fs,sum,rebind,bench,journal or none)"
+		fail "unknown step (keel.io= takes pattern,fs,sum,rebind,bench,journal,idle or none)"
 		continue
 		;;
 	esac

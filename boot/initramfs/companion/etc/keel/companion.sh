@@ -8,18 +8,25 @@
 #
 # keel.test=keeld-restart (kernel command line): keeld is stopped with
 # SIGTERM and started again while the guest's I/O runs.
-# keel.test=handoff: three local handoffs of the guest under its I/O:
-# keelctl save (pause, stop the device, capture), drop, restore.
+# keel.test=handoff: the guest saved, then restores from bad copies of its
+# state (truncated, a byte flipped, another machine's TSC: stream-edit)
+# refused and the guest resumed; then three local handoffs of the guest
+# under its I/O: keelctl save (pause, stop the device, capture), drop,
+# restore.
 # keel.test=bench: once the guest has stopped, make bench's runs on a
 # loopback LUN (tcm_loop) of the same LIO backstore, here in the companion.
 # keel.test=migrate-source: once the guest's I/O runs, hand it to the keel
-# at keel.peer with `keelctl migrate PEER:7000`, retried after a failure
-# (3 tries); keeld stops once the guest runs there, or serves the guest
+# at keel.peer: `keelctl migrate PEER:7000` (the target cuts it), PEER:7001
+# (the target's flip-relay corrupts it), `keelctl migrate --precopy
+# PEER:7000`; keeld stops once the guest runs there, or serves the guest
 # here until it stops.
 # keel.test=migrate-target: `keelctl receive 7000`; the first transfer is
 # cut (that keelctl killed at its first progress line, after about a tenth
-# of guest RAM), then the next one is taken; keeld serves the guest here
-# until it stops. tests/system/bochs-migrate.sh boots both.
+# of guest RAM), the second comes through flip-relay (a byte flipped 3 MB
+# in), the third is taken; keeld serves the guest here until it stops.
+# tests/system/bochs-migrate.sh boots both.
+# keel.test=migrate-bench: make bench's four migrations back and forth
+# (tests/bench/migrate.sh): keel.bench=a holds the guest first, b waits.
 #
 # keel.ip=ADDR/PREFIX: the address of the e1000 NIC (eth0), if the machine
 # has one; keel.peer=ADDR: the other keel's companion, pinged once the
@@ -41,12 +48,13 @@ else
 	say "companion disk: no /dev/sda"
 fi
 
-test='' ip='' peer=''
+test='' ip='' peer='' bench=''
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	keel.test=*) test=${arg#keel.test=} ;;
 	keel.ip=*) ip=${arg#keel.ip=} ;;
 	keel.peer=*) peer=${arg#keel.peer=} ;;
+	keel.bench=*) bench=${arg#keel.bench=} ;;
 	esac
 done
 
@@ -133,22 +141,27 @@ if [ "$test" = migrate-source ]; then
 	/sbin/keeld serve >/dev/kmsg 2>&1 &
 	wait_peer 300
 	wait_kicks 200
-	try=0 refused=0 migrated=
-	while [ $try -lt 3 ]; do
-		say "companion: migrate try $((try + 1)) to $peer:7000 at $(kicks) kicks"
-		keelctl_logged migrate "$peer:7000"
+	# the tries: cut by the target, corrupted on the way (the target's
+	# relay on 7001), then pre-copy
+	migrated= refused=0 try=1
+	for how in 7000 7001 "7000 --precopy"; do
+		port=${how%% *} opt=
+		[ "$how" = "$port" ] || opt=${how#* }
+		while :; do
+			say "companion: migrate try $try to $peer:$port${opt:+ $opt} at $(kicks) kicks"
+			keelctl_logged migrate $opt "$peer:$port"
+			# the target not listening yet: no try
+			grep -q 'Connection refused' /tmp/keelctl.out && [ $refused -lt 60 ] ||
+				break
+			refused=$((refused + 1))
+			sleep 2
+		done
 		if [ "$rc" -eq 0 ]; then
 			migrated=yes
 			break
 		fi
-		# the target not listening yet: no try
-		if grep -q 'Connection refused' /tmp/keelctl.out && [ $refused -lt 60 ]; then
-			refused=$((refused + 1))
-			sleep 2
-			continue
-		fi
-		try=$((try + 1))
 		say "companion: migrate try $try failed (exit $rc), the guest goes on here"
+		try=$((try + 1))
 		sleep 5
 	done
 	if [ -n "$migrated" ]; then
@@ -175,8 +188,15 @@ elif [ "$test" = migrate-target ]; then
 	wait $pid
 	to_kmsg </tmp/receive.1
 	say "companion: receive 1 cut (keelctl killed) after: $(grep -m 1 '^keelctl: receiving: ' /tmp/receive.1)"
+	# the second: through a relay that flips a byte 3 MB in (guest RAM)
+	say "companion: receive 2 on port 7000, through flip-relay on 7001"
+	/sbin/flip-relay 7001 127.0.0.1:7000 3000000 2>&1 | to_kmsg &
+	relay=$!
+	keelctl_logged receive 7000
+	wait $relay
+	say "companion: receive 2 ended (exit $rc)"
 	received=
-	for n in 2 3; do
+	for n in 3 4; do
 		say "companion: receive $n on port 7000"
 		keelctl_logged receive 7000
 		if [ "$rc" -eq 0 ]; then
@@ -192,6 +212,57 @@ elif [ "$test" = migrate-target ]; then
 		killall -TERM keeld
 	fi
 	wait
+elif [ "$test" = migrate-bench ]; then
+	# make bench's migrations: the guest goes back and forth, 1 here to
+	# the peer, 2 back, ...: stop-and-copy then pre-copy, first while the
+	# guest idles, then under its journal's writes. keel.bench=a holds the
+	# guest first.
+	/sbin/keeld serve >/dev/kmsg 2>&1 &
+	wait_peer 300
+	refused=0
+	for n in 1 2 3 4; do
+		case $n in
+		1 | 3) opt= how=stop-and-copy ;;
+		*) opt=--precopy how=pre-copy ;;
+		esac
+		load=idle
+		[ $n -le 2 ] || load=write
+		case $bench$n in
+		a1 | a3 | b2 | b4)
+			# the guest's I/O as the step wants it: 5 s without a
+			# request, or 10 s of them
+			if [ $load = idle ]; then
+				k0=-1
+				while [ "$(kicks)" != "$k0" ]; do
+					k0=$(kicks)
+					sleep 5
+				done
+			else
+				while k0=$(kicks); sleep 10; [ "$(kicks)" = "$k0" ]; do :; done
+			fi
+			k0=$(kicks)
+			say "companion: bench $n: $how, guest $load, to $peer at $k0 kicks"
+			while keelctl_logged migrate $opt "$peer:7000"; [ "$rc" -ne 0 ]; do
+				grep -q 'Connection refused' /tmp/keelctl.out && [ $refused -lt 60 ] ||
+					break
+				refused=$((refused + 1))
+				sleep 2
+			done
+			say "companion: bench $n: exit $rc, $(($(kicks) - k0)) kicks during the transfer"
+			;;
+		*)
+			say "companion: bench $n: receive on port 7000"
+			keelctl_logged receive 7000
+			say "companion: bench $n: received, exit $rc"
+			;;
+		esac
+		[ "$rc" -eq 0 ] || break
+	done
+	if [ "$bench" = b ]; then
+		say "companion: bench done here: stopping keeld"
+		killall -TERM keeld
+	fi
+	wait
 elif [ "$test" = handoff ]; then
 	/sbin/keeld serve 2>&1 | to_kmsg &
 	i=0
@@ -200,6 +271,29 @@ elif [ "$test" = handoff ]; then
 		i=$((i + 1))
 	done
 	state=/var/lib/keel/guest.state
+	bad=/var/lib/keel/bad.state
+	# the bad states, while the guest is saved: each refused, changing
+	# nothing; then the guest goes on
+	say "companion: bad states at $(kicks) kicks"
+	/sbin/keelctl save $state 2>&1 | to_kmsg
+	size=$(stat -c %s $state)
+	head -c $((size / 2)) $state >$bad
+	say "companion: restore truncated ($((size / 2)) of $size bytes)"
+	/sbin/keelctl restore $bad 2>&1 | to_kmsg
+	cp $state $bad
+	at=$((size / 2))
+	v=$(dd if=$bad bs=1 skip=$at count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	printf "\\$(printf %o $((v ^ 1)))" |
+		dd of=$bad bs=1 seek=$at count=1 conv=notrunc 2>/dev/null
+	say "companion: restore corrupt (byte $at: $v, now $((v ^ 1)))"
+	/sbin/keelctl restore $bad 2>&1 | to_kmsg
+	/sbin/stream-edit $state $bad tsc_khz=1000000 2>&1 | to_kmsg
+	say "companion: restore incompatible (another TSC)"
+	/sbin/keelctl restore $bad 2>&1 | to_kmsg
+	rm -f $bad $state
+	say "companion: resume"
+	/sbin/keelctl resume 2>&1 | to_kmsg
+	sleep 5
 	for round in 1 2 3; do
 		say "companion: handoff $round at $(kicks) kicks"
 		{ /sbin/keelctl save $state && /sbin/keelctl drop &&
