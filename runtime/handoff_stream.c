@@ -409,6 +409,11 @@ int hs_decoder_feed(struct hs_decoder *dec, const void *buf, size_t len)
 	return dec->error;
 }
 
+bool hs_decoder_done(const struct hs_decoder *dec)
+{
+	return dec->state == HS_ST_DONE;
+}
+
 int hs_decoder_finish(struct hs_decoder *dec)
 {
 	unsigned long long idx = dec->index, off = dec->offset;

@@ -197,6 +197,10 @@ int hs_decoder_init(struct hs_decoder *dec,
 /* Decodes the next @len bytes of the stream. Returns 0 or the refusal. */
 int hs_decoder_feed(struct hs_decoder *dec, const void *buf, size_t len);
 
+/* Whether the END section has been decoded: the stream is whole (a
+ * reader that must not wait for the end of its input stops there). */
+bool hs_decoder_done(const struct hs_decoder *dec);
+
 /* The stream has ended: returns 0 if it was complete (END seen, every
  * required type present, nothing after END), else the refusal. */
 int hs_decoder_finish(struct hs_decoder *dec);

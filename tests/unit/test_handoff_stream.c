@@ -242,8 +242,12 @@ static void test_byte_at_a_time(void **state)
 	struct hs_decoder dec;
 
 	assert_int_equal(hs_decoder_init(&dec, &c), 0);
-	for (size_t i = 0; i < stream_len; i++)
+	/* done with END's last byte, not before: a reader stops there */
+	for (size_t i = 0; i < stream_len; i++) {
+		assert_false(hs_decoder_done(&dec));
 		assert_int_equal(hs_decoder_feed(&dec, stream + i, 1), 0);
+	}
+	assert_true(hs_decoder_done(&dec));
 	assert_int_equal(hs_decoder_feed(&dec, stream, 0), 0);
 	assert_int_equal(hs_decoder_finish(&dec), 0);
 	check_recorded(&r);

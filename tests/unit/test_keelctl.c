@@ -102,6 +102,7 @@ struct fake {
 	int nfrags, frag;
 	enum reply reply;
 	const char *reply_line; /* what the sender reads back */
+	const char *go; /* what the receiver reads once it said READY */
 	char answer[LINE_LEN]; /* what the receiver wrote back */
 	/* what keelctl printed */
 	struct lines out, err, progress;
@@ -434,14 +435,6 @@ static int fake_accept(void *ctx, const char *port)
 	return SOCK_FD;
 }
 
-static int fake_shutdown(void *ctx, int fd)
-{
-	(void)ctx;
-	assert_int_equal(fd, SOCK_FD);
-	record("SHUTDOWN");
-	return 0;
-}
-
 static ssize_t read_socket(void *buf, size_t len)
 {
 	size_t n;
@@ -453,10 +446,17 @@ static ssize_t read_socket(void *buf, size_t len)
 		return (ssize_t)n;
 	}
 	n = fk.in_len - fk.in_pos;
+	if (!n && fk.go && strstr(fk.answer, "READY\n")) {
+		n = strlen(fk.go) < len ? strlen(fk.go) : len;
+		memcpy(buf, fk.go, n);
+		fk.go += n;
+		return (ssize_t)n;
+	}
 	if (fk.nfrags && fk.frags[fk.frag % fk.nfrags] < n)
 		n = fk.frags[fk.frag++ % fk.nfrags];
 	n = n < len ? n : len;
-	memcpy(buf, fk.in + fk.in_pos, n);
+	if (n)
+		memcpy(buf, fk.in + fk.in_pos, n);
 	fk.in_pos += n;
 	return (ssize_t)n;
 }
@@ -503,6 +503,8 @@ static int fake_write(void *ctx, int fd, const void *buf, size_t len)
 		strncat(fk.answer, buf, len);
 	else if (fk.wire_fail_at && fk.wire_len + len > fk.wire_fail_at)
 		return failed_write(EPIPE);
+	else if (len == 3 && !memcmp(buf, "GO\n", 3))
+		record("GO");
 	else
 		send_wire(buf, len);
 	return 0;
@@ -536,7 +538,6 @@ static const struct keelctl_ops fake_ops = {
 	.read = fake_read,
 	.write = fake_write,
 	.wait = fake_wait,
-	.shutdown = fake_shutdown,
 	.sync = fake_sync,
 	.close = fd_closed,
 	.now_ns = fake_now,
@@ -1212,7 +1213,8 @@ static void migrate(const char *reply_line, enum reply reply, int rc)
 	want("PAUSE");
 	want("HANDOFF_STOP 2");
 	want("STATE_GET");
-	want("SHUTDOWN");
+	if (reply_line && !strncmp(reply_line, "READY\n", 6))
+		want("GO");
 }
 
 /* the sender's report: keeld answered each request at its answer_after'th
@@ -1246,13 +1248,14 @@ static void receive_wire(void)
 	fk.frags = frags;
 	fk.nfrags = RECORDS(frags);
 	fk.reply_line = NULL;
+	fk.go = "GO\n";
 	assert_int_equal(cmd_receive(&k, "7000"), 0);
 	want("ACCEPT 7000");
 	want("DROP");
 	want("STATE_SET 3");
 	want("RESUME");
 	assert_wanted();
-	assert_string_equal(fk.answer, "OK\n");
+	assert_string_equal(fk.answer, "READY\nOK\n");
 	assert_memory_equal(fk.ram, ram_paused, RAM_SIZE);
 	assert_memory_equal(fk.loaded, fk.state, fk.state_len);
 	snprintf(line, sizeof(line),
@@ -1269,7 +1272,7 @@ static void test_migrate_receive(void **state)
 {
 	(void)state;
 	fk.answer_after = 3;
-	migrate("OK\n", REPLY_LINE, 0);
+	migrate("READY\nOK\n", REPLY_LINE, 0);
 	want("DROP");
 	assert_wanted();
 	assert_migrated(0);
@@ -1337,6 +1340,42 @@ static void test_migrate_refused_early(void **state)
 	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
 }
 
+/* an answer that is not READY: the receiver holds nothing to start */
+static void test_migrate_not_ready(void **state)
+{
+	(void)state;
+	fill_ram(ram_before, 0);
+	migrate_failed("HELLO\n", REPLY_LINE, TARGET ": \"HELLO\", not READY");
+}
+
+/* GO, then ERR: the receiver could not start it and dropped it */
+static void test_migrate_err_after_go(void **state)
+{
+	(void)state;
+	fill_ram(ram_before, 0);
+	migrate_failed("READY\nERR resume: keel refused\n", REPLY_LINE,
+		       TARGET ": resume: keel refused");
+}
+
+/*
+ * GO has left and the connection ends before OK: the guest may run there,
+ * so it must not run here too; it stays paused, the operator is told
+ */
+static void test_migrate_cut_after_go(void **state)
+{
+	(void)state;
+	fill_ram(ram_before, 0);
+	migrate("READY\n", REPLY_EOF, 1);
+	assert_wanted();
+	assert_err(TARGET ": connection closed before its answer",
+		   "the guest was told to start on " TARGET ": it may run "
+		   "there now. This keel holds it paused: `keelctl drop` here "
+		   "if it runs there, `keelctl resume` only if it does not");
+	assert_int_equal(fk.out.n, 0);
+	assert_true(fk.paused && fk.stopped);
+	assert_false(fk.dropped);
+}
+
 static void test_migrate_no_answer(void **state)
 {
 	(void)state;
@@ -1389,7 +1428,7 @@ static void precopy(const uint32_t *dirty, int rounds, uint32_t last)
 	char lines[KEELCTL_PRECOPY_ROUNDS][LINE_LEN];
 	const char *want_lines[KEELCTL_PRECOPY_ROUNDS];
 
-	fk.reply_line = "OK\n";
+	fk.reply_line = "READY\nOK\n";
 	fk.reply = REPLY_LINE;
 	assert_int_equal(cmd_migrate(&k, TARGET, true), 0);
 	want("CONNECT " TARGET);
@@ -1403,7 +1442,7 @@ static void precopy(const uint32_t *dirty, int rounds, uint32_t last)
 	want("HANDOFF_STOP 2");
 	want("DIRTY_LOG %u", last);
 	want("STATE_GET");
-	want("SHUTDOWN");
+	want("GO");
 	want("DROP");
 	assert_wanted();
 	assert_rounds(want_lines, rounds);
@@ -1528,7 +1567,6 @@ static void test_precopy_refused(void **state)
 	want("HANDOFF_STOP 2");
 	want("DIRTY_LOG 0");
 	want("STATE_GET");
-	want("SHUTDOWN");
 	want("HANDOFF_START 3");
 	want("RESUME");
 	assert_wanted();
@@ -1543,7 +1581,7 @@ static void test_precopy_unsupported(void **state)
 	(void)state;
 	fk.refuse_req = KEEL_IOC_DIRTY_LOG;
 	fk.refuse_errno = EOPNOTSUPP;
-	fk.reply_line = "OK\n";
+	fk.reply_line = "READY\nOK\n";
 	fk.reply = REPLY_LINE;
 	assert_int_equal(cmd_migrate(&k, TARGET, true), 0);
 	want("CONNECT " TARGET);
@@ -1551,7 +1589,7 @@ static void test_precopy_unsupported(void **state)
 	want("PAUSE");
 	want("HANDOFF_STOP 2");
 	want("STATE_GET");
-	want("SHUTDOWN");
+	want("GO");
 	want("DROP");
 	assert_wanted();
 	assert_string_equal(fk.progress.line[0],
@@ -1565,13 +1603,20 @@ static void test_precopy_unsupported(void **state)
 
 /* ---- receive ---- */
 
-static void receive(const void *buf, size_t len, int rc)
+/* cmd_receive() of @buf, the sender's line after READY @go */
+static void receive_go(const void *buf, size_t len, const char *go, int rc)
 {
 	fk.in = buf;
 	fk.in_len = len;
+	fk.go = go;
 	assert_int_equal(cmd_receive(&k, "7000"), rc);
 	want("ACCEPT 7000");
 	want("DROP");
+}
+
+static void receive(const void *buf, size_t len, int rc)
+{
+	receive_go(buf, len, "GO\n", rc);
 }
 
 /* a guest the target's keel holds dropped */
@@ -1618,7 +1663,10 @@ static void test_receive_bad_magic(void **state)
 	assert_err("receive: stream header: no \"KEELSTRM\" magic, at byte 0");
 }
 
-/* keeld does not answer the start on the target: dropped, ERR */
+/*
+ * keeld does not answer the start on the target: never READY; the stop
+ * goes unanswered too, so the loaded guest stays, paused, and ERR
+ */
 static void test_receive_no_answer(void **state)
 {
 	size_t len;
@@ -1629,14 +1677,78 @@ static void test_receive_no_answer(void **state)
 	forget();
 	receive(s, len, 1);
 	want("STATE_SET 3");
-	want("DROP !16");
+	want("HANDOFF_STOP 4");
 	assert_wanted();
 	assert_string_equal(fk.answer, "ERR request 3: keeld has not answered "
 				       "in 30 s\n");
 	assert_err("request 3: keeld has not answered in 30 s",
-		   "drop: keel refused: Device or resource busy (errno 16)",
+		   "request 4: keeld has not answered in 30 s",
 		   "the guest stays loaded here, paused, and runs on at the "
 		   "sender: `keelctl drop` it here, never resume it");
+	assert_true(fk.paused);
+	free(s);
+}
+
+/*
+ * The sender never says GO (its connection ends after READY): the loaded
+ * guest's disk is stopped and the guest dropped; nothing ran here
+ */
+static void test_receive_no_go(void **state)
+{
+	size_t len;
+	uint8_t *s = saved_copy(&len);
+
+	(void)state;
+	forget();
+	receive_go(s, len, "", 1);
+	want("STATE_SET 3");
+	want("HANDOFF_STOP 4");
+	want("DROP");
+	assert_wanted();
+	assert_string_equal(fk.answer, "READY\nERR the sender: connection "
+				       "closed before its answer\n");
+	assert_err("the sender: connection closed before its answer");
+	assert_true(fk.dropped);
+	free(s);
+}
+
+/* anything but GO after READY is no GO */
+static void test_receive_not_go(void **state)
+{
+	size_t len;
+	uint8_t *s = saved_copy(&len);
+
+	(void)state;
+	forget();
+	receive_go(s, len, "GET / HTTP/1.0\n", 1);
+	want("STATE_SET 3");
+	want("HANDOFF_STOP 4");
+	want("DROP");
+	assert_wanted();
+	assert_string_equal(fk.answer, "READY\nERR the sender: \"GET / "
+				       "HTTP/1.0\", not GO\n");
+	assert_true(fk.dropped);
+	free(s);
+}
+
+/* bytes after END on the connection: the sender broke the protocol */
+static void test_receive_after_end(void **state)
+{
+	size_t len;
+	uint8_t *s = saved_copy(&len);
+	uint8_t *more = malloc(len + 3);
+
+	(void)state;
+	assert_non_null(more);
+	memcpy(more, s, len);
+	memcpy(more + len, "GO\n", 3);
+	forget();
+	receive_go(more, len + 3, "", 1);
+	assert_wanted();
+	assert_non_null(strstr(fk.answer, "ERR receive: "));
+	assert_non_null(strstr(fk.answer, "after the END section"));
+	assert_true(fk.dropped);
+	free(more);
 	free(s);
 }
 
@@ -1669,7 +1781,7 @@ static void test_receive_rounds(void **state)
 	want("STATE_SET 2");
 	want("RESUME");
 	assert_wanted();
-	assert_string_equal(fk.answer, "OK\n");
+	assert_string_equal(fk.answer, "READY\nOK\n");
 	assert_memory_equal(fk.ram, ram_before, RAM_SIZE);
 	assert_memory_equal(fk.loaded, fk.state, fk.state_len);
 	free(second);
@@ -1737,6 +1849,9 @@ int main(void)
 		T(test_migrate_refused),
 		T(test_migrate_cut),
 		T(test_migrate_refused_early),
+		T(test_migrate_not_ready),
+		T(test_migrate_err_after_go),
+		T(test_migrate_cut_after_go),
 		T(test_migrate_no_answer),
 		T(test_migrate_bad_target),
 		T(test_precopy_receive),
@@ -1752,6 +1867,9 @@ int main(void)
 		T(test_receive_rounds),
 		T(test_receive_bad_round),
 		T(test_receive_guest_running),
+		T(test_receive_no_go),
+		T(test_receive_not_go),
+		T(test_receive_after_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,7 @@
 #include "vhost/keeld/log.h"
 
 #define KEELCTL_ACK_TIMEOUT_MS 30000	/* keeld's answer to a request */
-#define KEELCTL_REPLY_TIMEOUT_MS 60000	/* the receiver's OK or ERR */
+#define KEELCTL_REPLY_TIMEOUT_MS 60000	/* a line from the other side */
 #define KEELCTL_PRECOPY_PAGES 256	/* a live round below: the last */
 #define KEELCTL_PRECOPY_ROUNDS 8	/* live rounds at the most */
 
@@ -27,8 +27,7 @@
  * (IPv4), accept() listens on @port and accepts one connection. read()
  * returns what is there (0: the end), write() writes all of @buf, wait()
  * polls @fd for input for at most @timeout_ms (1: ready, 0: timed out),
- * shutdown() ends the writing side of a connection, sync() flushes a file
- * to its disk. now_ns() is a monotonic clock.
+ * sync() flushes a file to its disk. now_ns() is a monotonic clock.
  */
 struct keelctl_ops {
 	int (*keel_open)(void *ctx);
@@ -45,7 +44,6 @@ struct keelctl_ops {
 	ssize_t (*read)(void *ctx, int fd, void *buf, size_t len);
 	int (*write)(void *ctx, int fd, const void *buf, size_t len);
 	int (*wait)(void *ctx, int fd, int timeout_ms);
-	int (*shutdown)(void *ctx, int fd);
 	int (*sync)(void *ctx, int fd);
 	int (*close)(void *ctx, int fd);
 	uint64_t (*now_ns)(void *ctx);

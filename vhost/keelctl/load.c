@@ -187,7 +187,7 @@ int load_finish(struct load *l)
 	return 0;
 }
 
-int load_fd(struct load *l, int fd, const char *from)
+int load_fd(struct load *l, int fd, const char *from, bool to_end)
 {
 	uint8_t *buf = malloc(LOAD_READ_MAX);
 	ssize_t n = 1;
@@ -197,7 +197,7 @@ int load_fd(struct load *l, int fd, const char *from)
 		snprintf(l->msg, sizeof(l->msg), "out of memory");
 		return -1;
 	}
-	while (!rc && n) {
+	while (!rc && n && !(to_end && hs_decoder_done(&l->dec))) {
 		errno = 0;
 		n = l->k->ops->read(l->k->ctx, fd, buf, LOAD_READ_MAX);
 		if (n < 0 && errno == EINTR)

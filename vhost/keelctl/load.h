@@ -52,8 +52,12 @@ int load_feed(struct load *l, const void *buf, size_t len);
  * l->part holds keel's part as a stream of its own. */
 int load_finish(struct load *l);
 
-/* Feeds all of @fd (@from names it in messages), then load_finish(). */
-int load_fd(struct load *l, int fd, const char *from);
+/*
+ * Feeds @fd (@from names it in messages) up to its end, or with @to_end
+ * up to the stream's END (a connection on which the sender waits for an
+ * answer; what came after END is refused), then load_finish().
+ */
+int load_fd(struct load *l, int fd, const char *from, bool to_end);
 
 void load_free(struct load *l);
 

@@ -177,12 +177,6 @@ static int sys_wait(void *ctx, int fd, int timeout_ms)
 	return poll(&pfd, 1, timeout_ms);
 }
 
-static int sys_shutdown(void *ctx, int fd)
-{
-	(void)ctx;
-	return shutdown(fd, SHUT_WR);
-}
-
 static int sys_sync(void *ctx, int fd)
 {
 	(void)ctx;
@@ -218,7 +212,6 @@ static const struct keelctl_ops sys_ops = {
 	.read = sys_read,
 	.write = sys_write,
 	.wait = sys_wait,
-	.shutdown = sys_shutdown,
 	.sync = sys_sync,
 	.close = sys_close,
 	.now_ns = sys_now_ns,

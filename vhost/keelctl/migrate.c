@@ -2,13 +2,19 @@
 /*
  * keelctl migrate and receive: the guest handed to another keel over TCP,
  * stop-and-copy or after pre-copy rounds (precopy.h). The sender pauses
- * and stops the guest, streams it and half-closes the connection; the
- * receiver drops the guest its keel holds (keel refuses while it runs),
- * writes the stream's RAM into it as it arrives, checks all of it at the
- * end, loads keel's part and starts the guest, and answers one line: "OK"
- * once the guest runs there, or "ERR <why>". On OK the sender drops its
- * guest; on anything else its guest goes on, and the receiver's stays
- * dropped.
+ * and stops the guest and streams it; the receiver drops the guest its
+ * keel holds (keel refuses while it runs), writes the stream's RAM into it
+ * as it arrives, checks all of it at END, loads keel's part and waits for
+ * keeld to serve the disk. Then the guest is ready there, paused, and one
+ * of the two must start it, never both:
+ *
+ *   receiver: READY     sender: GO     receiver: OK (it runs here)
+ *
+ * The sender lets its own guest go on after anything short of READY, or
+ * after an ERR (the receiver dropped its copy). Once GO has left, only OK
+ * lets it drop its guest, and a connection lost before OK leaves it paused
+ * here (it may run there: the operator looks). The receiver starts the
+ * guest on GO only, and drops its copy on anything else.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +30,7 @@
 #include "vhost/keelctl/progress.h"
 
 #define HOST_MAX 256
-#define REPLY_MAX 512
+#define LINE_MAX_LEN 512
 #define SUMMARY_MAX 128
 #define WHY_WAIT_MS 1000
 
@@ -51,57 +57,81 @@ static int migrate_target(struct keelctl *k, const char *target, char *host,
 }
 
 /*
- * What there is of the receiver's answer, by @deadline: the count of bytes
- * read into @buf (0 after a signal), or -1 after logging why there is none.
+ * One line from @peer into @line (without its newline), within
+ * k->reply_timeout_ms: 0, or -1 after logging why there is none. Read a
+ * byte at a time: the next line stays in the connection.
  */
-static ssize_t migrate_read(struct keelctl *k, int fd, const char *target,
-			    uint64_t deadline, char *buf, size_t len)
-{
-	uint64_t now = k->ops->now_ns(k->ctx);
-	ssize_t n = -1;
-	int ready = 0;
-
-	if (now < deadline)
-		ready = k->ops->wait(
-			k->ctx, fd, (int)((deadline - now + 999999) / 1000000));
-	if (!ready) {
-		keeld_logf(&k->err, "%s: no answer in %d s", target,
-			   k->reply_timeout_ms / 1000);
-		return -1;
-	}
-	errno = 0;
-	if (ready > 0)
-		n = k->ops->read(k->ctx, fd, buf, len);
-	if (n < 0 && errno == EINTR)
-		return 0;
-	if (n <= 0)
-		keeld_logf(&k->err, "%s: %s before its answer", target,
-			   n ? strerror(net_errno()) : "connection closed");
-	return n <= 0 ? -1 : n;
-}
-
-/* One line from the receiver, within k->reply_timeout_ms: 0 for "OK". */
-static int migrate_reply(struct keelctl *k, int fd, const char *target)
+static int net_line(struct keelctl *k, int fd, const char *peer, char *line,
+		    size_t len)
 {
 	uint64_t deadline = k->ops->now_ns(k->ctx) +
 			    (uint64_t)k->reply_timeout_ms * 1000000;
-	char line[REPLY_MAX];
-	size_t len = 0;
-	ssize_t n;
+	size_t n = 0;
 
-	while (!memchr(line, '\n', len) && len < sizeof(line) - 1) {
-		n = migrate_read(k, fd, target, deadline, line + len,
-				 sizeof(line) - 1 - len);
-		if (n < 0)
+	while (n < len - 1) {
+		uint64_t now = k->ops->now_ns(k->ctx);
+		ssize_t got = -1;
+		int ready = 0;
+
+		if (now < deadline)
+			ready = k->ops->wait(k->ctx, fd,
+					     (int)((deadline - now + 999999) /
+						   1000000));
+		if (!ready) {
+			keeld_logf(&k->err, "%s: no answer in %d s", peer,
+				   k->reply_timeout_ms / 1000);
 			return -1;
-		len += (size_t)n;
+		}
+		errno = 0;
+		if (ready > 0)
+			got = k->ops->read(k->ctx, fd, line + n, 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			keeld_logf(&k->err, "%s: %s before its answer", peer,
+				   got ? strerror(net_errno()) :
+					 "connection closed");
+			return -1;
+		}
+		if (line[n] == '\n')
+			break;
+		n++;
 	}
-	line[len] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	if (!strcmp(line, "OK"))
+	line[n] = '\0';
+	return 0;
+}
+
+/* @what on the connection: 0, or -1 after logging why not */
+static int net_say(struct keelctl *k, int fd, const char *peer,
+		   const char *what)
+{
+	errno = 0;
+	if (!k->ops->write(k->ctx, fd, what, strlen(what)))
 		return 0;
-	keeld_logf(&k->err, "%s: %s", target,
-		   strncmp(line, "ERR ", 4) ? "no OK" : line + 4);
+	keeld_logf(&k->err, "write %s: %s", peer, strerror(net_errno()));
+	return -1;
+}
+
+/*
+ * The receiver's answer, expected to be @want: 0, or -1 after logging
+ * why not; *@err says whether it was an ERR (the receiver holds no guest).
+ */
+static int migrate_answer(struct keelctl *k, int fd, const char *target,
+			  const char *want, bool *err)
+{
+	char line[LINE_MAX_LEN];
+
+	*err = false;
+	if (net_line(k, fd, target, line, sizeof(line)))
+		return -1;
+	if (!strcmp(line, want))
+		return 0;
+	*err = !strncmp(line, "ERR ", 4);
+	if (*err)
+		keeld_logf(&k->err, "%s: %s", target, line + 4);
+	else
+		keeld_logf(&k->err, "%s: \"%.40s\", not %s", target, line,
+			   want);
 	return -1;
 }
 
@@ -111,7 +141,7 @@ static int migrate_reply(struct keelctl *k, int fd, const char *target)
  */
 static void migrate_why(struct keelctl *k, int fd, const char *target)
 {
-	char line[REPLY_MAX];
+	char line[LINE_MAX_LEN];
 	ssize_t n = 0;
 
 	if (k->ops->wait(k->ctx, fd, WHY_WAIT_MS) > 0)
@@ -125,16 +155,6 @@ static void migrate_why(struct keelctl *k, int fd, const char *target)
 			   line + 4);
 }
 
-/* the connection carried all of it: the receiver sees its end */
-static int migrate_shutdown(struct keelctl *k, int fd, const char *target)
-{
-	errno = 0;
-	if (!k->ops->shutdown(k->ctx, fd))
-		return 0;
-	keeld_logf(&k->err, "%s: %s", target, strerror(net_errno()));
-	return handoff_go_on(k);
-}
-
 /* the guest into the connection; it stays paused and stopped */
 static int migrate_send(struct keelctl *k, int fd, const char *target,
 			bool precopy, struct handoff_report *r)
@@ -146,20 +166,33 @@ static int migrate_send(struct keelctl *k, int fd, const char *target,
 	return precopy ? precopy_send(k, &c, r) : handoff_send(k, &c, r);
 }
 
+/* GO has left, OK has not come: the guest may run there now */
+static int migrate_unknown(struct keelctl *k, const char *target)
+{
+	keeld_logf(&k->err,
+		   "the guest was told to start on %s: it may run there "
+		   "now. This keel holds it paused: `keelctl drop` here if "
+		   "it runs there, `keelctl resume` only if it does not",
+		   target);
+	return -1;
+}
+
 static int migrate(struct keelctl *k, int fd, const char *target, bool precopy,
 		   struct handoff_report *r)
 {
 	char summary[SUMMARY_MAX];
 	uint64_t ok_ns;
+	bool err;
 
 	if (migrate_send(k, fd, target, precopy, r)) {
 		migrate_why(k, fd, target);
 		return -1;
 	}
-	if (migrate_shutdown(k, fd, target))
-		return -1;
-	if (migrate_reply(k, fd, target))
+	if (migrate_answer(k, fd, target, "READY", &err) ||
+	    net_say(k, fd, target, "GO\n"))
 		return handoff_go_on(k);
+	if (migrate_answer(k, fd, target, "OK", &err))
+		return err ? handoff_go_on(k) : migrate_unknown(k, target);
 	ok_ns = k->ops->now_ns(k->ctx);
 	if (guest_ioctl(k, KEEL_IOC_DROP, NULL) < 0) {
 		keeld_logf(&k->err,
@@ -216,7 +249,7 @@ int cmd_migrate(struct keelctl *k, const char *target, bool precopy)
 /* k->err's lines pass through: the first after a failure is its cause */
 struct receive_err {
 	struct keeld_log next;
-	char first[REPLY_MAX];
+	char first[LINE_MAX_LEN];
 };
 
 static void receive_err_line(void *arg, const char *line)
@@ -229,7 +262,21 @@ static void receive_err_line(void *arg, const char *line)
 		e->next.line(e->next.arg, line);
 }
 
-/* the stream into the dropped guest, then started */
+/* READY out, the sender's GO in: 0, or -1 after logging why not */
+static int receive_go(struct keelctl *k, int fd)
+{
+	char line[LINE_MAX_LEN];
+
+	if (net_say(k, fd, "the sender", "READY\n") ||
+	    net_line(k, fd, "the sender", line, sizeof(line)))
+		return -1;
+	if (!strcmp(line, "GO"))
+		return 0;
+	keeld_logf(&k->err, "the sender: \"%.40s\", not GO", line);
+	return -1;
+}
+
+/* the stream into the dropped guest, its disk served; started on GO */
 static int receive(struct keelctl *k, int fd, struct load *l, bool *loaded)
 {
 	int n;
@@ -237,7 +284,7 @@ static int receive(struct keelctl *k, int fd, struct load *l, bool *loaded)
 	if (handoff_clear(k))
 		return -1;
 	if (load_init(l, k, true, "receiving") ||
-	    load_fd(l, fd, "the connection")) {
+	    load_fd(l, fd, "the connection", true)) {
 		keeld_logf(&k->err, "receive: %s", l->msg);
 		return -1;
 	}
@@ -245,19 +292,19 @@ static int receive(struct keelctl *k, int fd, struct load *l, bool *loaded)
 	if (n < 0)
 		return -1;
 	*loaded = true;
-	return guest_start(k, (uint32_t)n);
+	if ((n && guest_wait_acked(k, (uint32_t)n)) || receive_go(k, fd))
+		return -1;
+	return guest_ioctl(k, KEEL_IOC_RESUME, NULL) < 0 ? -1 : 0;
 }
 
-static void receive_answer(struct keelctl *k, int fd, const char *why)
+/* a guest loaded here but not started: its disk stopped, then dropped */
+static void receive_undo(struct keelctl *k)
 {
-	char line[REPLY_MAX + 8];
-
-	snprintf(line, sizeof(line), "%s%s\n", why ? "ERR " : "OK",
-		 why ? why : "");
-	errno = 0;
-	if (k->ops->write(k->ctx, fd, line, strlen(line)))
-		keeld_logf(&k->err, "answering the sender: %s",
-			   strerror(net_errno()));
+	if (!guest_handoff_stop(k) && guest_ioctl(k, KEEL_IOC_DROP, NULL) >= 0)
+		return;
+	keeld_logf(&k->err, "the guest stays loaded here, paused, and runs "
+			    "on at the sender: `keelctl drop` it here, never "
+			    "resume it");
 }
 
 int cmd_receive(struct keelctl *k, const char *port)
@@ -284,12 +331,16 @@ int cmd_receive(struct keelctl *k, const char *port)
 	r.start_ns = k->ops->now_ns(k->ctx);
 	rc = receive(k, fd, &l, &loaded);
 	/* the sender's guest goes on: this one must never run */
-	if (rc && loaded && guest_ioctl(k, KEEL_IOC_DROP, NULL) < 0)
-		keeld_logf(&k->err,
-			   "the guest stays loaded here, paused, and "
-			   "runs on at the sender: `keelctl drop` it here, "
-			   "never resume it");
-	receive_answer(k, fd, rc ? e.first : NULL);
+	if (rc && loaded)
+		receive_undo(k);
+	if (rc) {
+		char line[LINE_MAX_LEN + 8];
+
+		snprintf(line, sizeof(line), "ERR %s\n", e.first);
+		net_say(k, fd, "the sender", line);
+	} else {
+		net_say(k, fd, "the sender", "OK\n");
+	}
 	k->ops->close(k->ctx, fd);
 	if (!rc) {
 		r.bytes = l.bytes;

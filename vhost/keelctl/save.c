@@ -84,7 +84,7 @@ static int restore_pass(struct keelctl *k, const char *path, struct load *l,
 			 strerror(errno ? errno : EIO));
 		return -1;
 	}
-	rc = load_fd(l, fd, path);
+	rc = load_fd(l, fd, path, false);
 	k->ops->close(k->ctx, fd);
 	return rc;
 }
