@@ -235,6 +235,7 @@ static void compat(struct keel_state_compat *c)
 	c->cpuid_ext1_edx = e1.edx;
 	c->xsave_size = xs.ecx;
 	c->xcr0_mask = ((uint64_t)xs.edx << 32) | xs.eax;
+	c->apic_id = ho.guest->apic_id;
 	c->tsc_khz = ho.tsc_khz;
 	c->memory_size = ho.guest->ram_size;
 	c->disk_queues = ho.disk_cfg->queues;
@@ -350,6 +351,9 @@ static const char *compat_mismatch(const struct keel_state_compat *a,
 		return "CPU features shown to the guest";
 	if (a->xsave_size != b->xsave_size || a->xcr0_mask != b->xcr0_mask)
 		return "XSAVE features";
+	/* the guest's kernel addresses its own interrupts by it */
+	if (a->apic_id != b->apic_id)
+		return "APIC ID of the guest's CPU";
 	if (!tsc_close(a->tsc_khz, b->tsc_khz))
 		return "TSC frequency";
 	if (a->memory_size != b->memory_size)

@@ -44,7 +44,7 @@ struct keel_state_compat {
 	uint32_t cpuid_7_ebx, cpuid_7_ecx, cpuid_7_edx;
 	uint32_t cpuid_ext1_ecx, cpuid_ext1_edx; /* leaf 0x80000001 */
 	uint32_t xsave_size; /* XSAVE area for the guest's XCR0 mask */
-	uint32_t reserved;   /* 0 */
+	uint32_t apic_id;    /* of the guest's CPU, which the guest keeps */
 	uint64_t xcr0_mask;  /* what the guest may enable */
 	uint64_t tsc_khz;
 	uint64_t memory_size; /* the guest's RAM, bytes */
