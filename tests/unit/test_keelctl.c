@@ -850,6 +850,7 @@ static void test_pause_resume_drop_stats(void **state)
 	want("PAUSE !16");
 	want("HANDOFF_START 0");
 	want("RESUME");
+	want("HANDOFF_STOP !16");
 	want("DROP !16");
 	assert_wanted();
 	assert_out("guest paused", "guest resumed");
@@ -868,9 +869,25 @@ static void test_pause_resume_drop_stats(void **state)
 	forget();
 	save();
 	assert_int_equal(cmd_drop(&k), 0);
+	want("HANDOFF_STOP 0");
 	want("DROP");
 	assert_wanted();
 	assert_out("guest dropped");
+}
+
+/* a paused guest whose disk keeld serves: the disk stopped, then dropped */
+static void test_drop_paused_served(void **state)
+{
+	(void)state;
+	assert_int_equal(cmd_pause(&k), 0);
+	assert_int_equal(cmd_drop(&k), 0);
+	want("PAUSE");
+	want("HANDOFF_STOP 2");
+	want("DROP");
+	assert_wanted();
+	assert_out("guest paused", "guest dropped");
+	assert_int_equal(fk.err.n, 0);
+	assert_true(fk.dropped);
 }
 
 /* ---- restore ---- */
@@ -1831,6 +1848,7 @@ int main(void)
 		T(test_save_bad_keel_part),
 		T(test_resume_after_save),
 		T(test_pause_resume_drop_stats),
+		T(test_drop_paused_served),
 		T(test_save_restore),
 		T(test_restore_device_not_started),
 		T(test_restore_bad_magic),

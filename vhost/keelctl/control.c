@@ -23,9 +23,19 @@ int cmd_pause(struct keelctl *k)
 	return control(k, KEEL_IOC_PAUSE, "guest paused");
 }
 
+/* keel drops a paused guest only once its disk is stopped */
 int cmd_drop(struct keelctl *k)
 {
-	return control(k, KEEL_IOC_DROP, "guest dropped");
+	int rc = guest_open(k, false);
+
+	if (!rc)
+		rc = guest_unserve(k);
+	if (!rc)
+		rc = guest_ioctl(k, KEEL_IOC_DROP, NULL);
+	if (!rc)
+		keeld_logf(&k->out, "guest dropped");
+	guest_close(k);
+	return rc != 0;
 }
 
 /* after a save, the device is stopped for the handoff: restarted first */

@@ -187,6 +187,13 @@ int guest_handoff_stop(struct keelctl *k)
 	return n <= 0 ? n : guest_wait_acked(k, (uint32_t)n);
 }
 
+int guest_unserve(struct keelctl *k)
+{
+	int n = guest_call(k, KEEL_IOC_HANDOFF_STOP, NULL);
+
+	return n <= 0 ? 0 : guest_wait_acked(k, (uint32_t)n);
+}
+
 int guest_start(struct keelctl *k, uint32_t n)
 {
 	int rc = n ? guest_wait_acked(k, n) : 0;

@@ -25,6 +25,13 @@ void guest_close(struct keelctl *k);
 int guest_ioctl(struct keelctl *k, unsigned long req, void *arg);
 
 /*
+ * A paused guest's disk stopped, if keeld still serves it (a receive that
+ * ended after the load): 0 then, and when there is no paused guest or its
+ * disk is not served (nothing said); < 0 if keeld did not answer.
+ */
+int guest_unserve(struct keelctl *k);
+
+/*
  * Waits until keeld has answered request @n (device.acked), polling
  * /dev/keel, for at most k->ack_timeout_ms: -ETIMEDOUT after that, -EIO if
  * keeld failed it, -ESTALE if keel has posted a newer request.

@@ -300,7 +300,7 @@ static int receive(struct keelctl *k, int fd, struct load *l, bool *loaded)
 /* a guest loaded here but not started: its disk stopped, then dropped */
 static void receive_undo(struct keelctl *k)
 {
-	if (!guest_handoff_stop(k) && guest_ioctl(k, KEEL_IOC_DROP, NULL) >= 0)
+	if (!guest_unserve(k) && guest_ioctl(k, KEEL_IOC_DROP, NULL) >= 0)
 		return;
 	keeld_logf(&k->err, "the guest stays loaded here, paused, and runs "
 			    "on at the sender: `keelctl drop` it here, never "
