@@ -134,67 +134,109 @@ bool lapic_send_sipi(uint32_t apic_id, uint8_t vector)
 	return send_ipi(apic_id, ICR_STARTUP | ICR_LEVEL_ASSERT | vector);
 }
 
-/* ---- the partition's x2APIC, for the handoff ---- */
+/* ---- the partition's local APIC, for the handoff ---- */
 
-#define X2_TPR 0x808
-#define X2_LDR 0x80D
-#define X2_SVR 0x80F
-#define X2_ISR 0x810
-#define X2_TMR 0x818
-#define X2_IRR 0x820
-#define X2_ESR 0x828
-#define X2_LVT_CMCI 0x82F
-#define X2_LVT_TIMER 0x832
-#define X2_LVT_THERMAL 0x833
-#define X2_LVT_PERF 0x834
-#define X2_LVT_LINT0 0x835
-#define X2_LVT_LINT1 0x836
-#define X2_LVT_ERROR 0x837
-#define X2_TIMER_INITIAL 0x838
-#define X2_TIMER_CURRENT 0x839
-#define X2_TIMER_DIVIDE 0x83E
+/* register offsets in the xAPIC page; the x2APIC MSR is 0x800 + offset/16 */
+#define R_TPR 0x080
+#define R_EOI 0x0B0
+#define R_LDR 0x0D0
+#define R_DFR 0x0E0
+#define R_SVR 0x0F0
+#define R_ISR 0x100
+#define R_TMR 0x180
+#define R_IRR 0x200
+#define R_ESR 0x280
+#define R_LVT_CMCI 0x2F0
+#define R_LVT_TIMER 0x320
+#define R_LVT_THERMAL 0x330
+#define R_LVT_PERF 0x340
+#define R_LVT_LINT0 0x350
+#define R_LVT_LINT1 0x360
+#define R_LVT_ERROR 0x370
+#define R_TIMER_INITIAL 0x380
+#define R_TIMER_CURRENT 0x390
+#define R_TIMER_DIVIDE 0x3E0
 #define MSR_TSC_DEADLINE 0x6E0
 #define SVR_ALLOWED 0x11FFu /* vector, enable, EOI broadcast suppression */
 #define LVT_ALLOWED 0x717FFu /* vector, delivery, level, mask, timer mode */
 #define LVT_TIMER_MODE(v) (((v) >> 17) & 3)
 #define LVT_TIMER_TSC_DEADLINE 2
 #define DIVIDE_ALLOWED 0xBu
+#define DFR_FLAT 0xFFFFFFFFu
+#define DFR_CLUSTER 0x0FFFFFFFu
+#define XAPIC_LDR_MASK 0xFF000000u /* the logical ID; the rest reserved */
 
-int lapic_save(struct lapic_state *st)
+/* The calling CPU's mode, which its partition may have set since keel's
+ * own look at the BSP: each register goes the way the CPU is now. */
+static bool here_x2apic(void)
 {
-	if (!(rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD))
-		return -1;
+	return rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD;
+}
+
+static uint32_t reg_get(bool x2, unsigned int reg)
+{
+	return x2 ? (uint32_t)rdmsr(X2APIC_MSR_BASE + reg / 16) :
+		    xapic[reg / 4];
+}
+
+static void reg_set(bool x2, unsigned int reg, uint32_t val)
+{
+	if (x2)
+		wrmsr(X2APIC_MSR_BASE + reg / 16, val);
+	else
+		xapic[reg / 4] = val;
+}
+
+void lapic_save(struct lapic_state *st)
+{
+	bool x2 = here_x2apic();
+
 	*st = (struct lapic_state){
-		.tpr = (uint32_t)rdmsr(X2_TPR),
-		.svr = (uint32_t)rdmsr(X2_SVR),
-		.ldr = (uint32_t)rdmsr(X2_LDR),
-		.esr = (uint32_t)rdmsr(X2_ESR),
-		.lvt_timer = (uint32_t)rdmsr(X2_LVT_TIMER),
-		.lvt_thermal = (uint32_t)rdmsr(X2_LVT_THERMAL),
-		.lvt_perf = (uint32_t)rdmsr(X2_LVT_PERF),
-		.lvt_lint0 = (uint32_t)rdmsr(X2_LVT_LINT0),
-		.lvt_lint1 = (uint32_t)rdmsr(X2_LVT_LINT1),
-		.lvt_error = (uint32_t)rdmsr(X2_LVT_ERROR),
-		.lvt_cmci = (uint32_t)rdmsr(X2_LVT_CMCI),
-		.timer_initial = (uint32_t)rdmsr(X2_TIMER_INITIAL),
-		.timer_current = (uint32_t)rdmsr(X2_TIMER_CURRENT),
-		.timer_divide = (uint32_t)rdmsr(X2_TIMER_DIVIDE),
+		.x2apic = x2,
+		.tpr = reg_get(x2, R_TPR),
+		.svr = reg_get(x2, R_SVR),
+		.ldr = reg_get(x2, R_LDR),
+		/* no DFR in x2APIC mode: its logical IDs are fixed */
+		.dfr = x2 ? 0 : reg_get(x2, R_DFR),
+		.esr = reg_get(x2, R_ESR),
+		.lvt_timer = reg_get(x2, R_LVT_TIMER),
+		.lvt_thermal = reg_get(x2, R_LVT_THERMAL),
+		.lvt_perf = reg_get(x2, R_LVT_PERF),
+		.lvt_lint0 = reg_get(x2, R_LVT_LINT0),
+		.lvt_lint1 = reg_get(x2, R_LVT_LINT1),
+		.lvt_error = reg_get(x2, R_LVT_ERROR),
+		.lvt_cmci = reg_get(x2, R_LVT_CMCI),
+		.timer_initial = reg_get(x2, R_TIMER_INITIAL),
+		.timer_current = reg_get(x2, R_TIMER_CURRENT),
+		.timer_divide = reg_get(x2, R_TIMER_DIVIDE),
 		.tsc_deadline = rdmsr(MSR_TSC_DEADLINE),
 	};
 	for (unsigned int i = 0; i < 8; i++) {
-		st->isr[i] = (uint32_t)rdmsr(X2_ISR + i);
-		st->tmr[i] = (uint32_t)rdmsr(X2_TMR + i);
-		st->irr[i] = (uint32_t)rdmsr(X2_IRR + i);
+		st->isr[i] = reg_get(x2, R_ISR + i * 16);
+		st->tmr[i] = reg_get(x2, R_TMR + i * 16);
+		st->irr[i] = reg_get(x2, R_IRR + i * 16);
 	}
-	return 0;
 }
 
-int lapic_check(const struct lapic_state *st, char *err, size_t len)
+int lapic_check(const struct lapic_state *st, bool x2apic_here, char *err,
+		size_t len)
 {
 	const uint32_t lvt[] = { st->lvt_timer, st->lvt_thermal, st->lvt_perf,
 				 st->lvt_lint0, st->lvt_lint1, st->lvt_error,
 				 st->lvt_cmci };
 
+	if (st->x2apic != x2apic_here) {
+		snprintf(err, len, "lapic: captured in %s mode, this guest "
+			 "CPU runs in %s mode", st->x2apic ? "x2APIC" : "xAPIC",
+			 x2apic_here ? "x2APIC" : "xAPIC");
+		return -1;
+	}
+	if (st->x2apic ? st->dfr != 0 :
+			 (st->dfr != DFR_FLAT && st->dfr != DFR_CLUSTER) ||
+				 (st->ldr & ~XAPIC_LDR_MASK)) {
+		snprintf(err, len, "lapic: ldr %#x, dfr %#x", st->ldr, st->dfr);
+		return -1;
+	}
 	if (st->tpr > 0xFF || (st->svr & ~SVR_ALLOWED) ||
 	    (st->timer_divide & ~DIVIDE_ALLOWED) ||
 	    LVT_TIMER_MODE(st->lvt_timer) == 3) {
@@ -217,35 +259,58 @@ int lapic_check(const struct lapic_state *st, char *err, size_t len)
 	return 0;
 }
 
+/* a fixed interrupt to this CPU, as if it had come again */
+static void send_self(bool x2, unsigned int vector)
+{
+	uint64_t deadline;
+
+	if (x2) {
+		wrmsr(X2APIC_MSR_ICR, ICR_SELF_FIXED | vector);
+		return;
+	}
+	xapic[XAPIC_ICR_LO / 4] = ICR_SELF_FIXED | vector;
+	deadline = tsc_deadline_us(ICR_TIMEOUT_US);
+	while ((xapic[XAPIC_ICR_LO / 4] & ICR_PENDING) && !tsc_passed(deadline))
+		cpu_relax();
+}
+
 void lapic_load(const struct lapic_state *st)
 {
-	wrmsr(X2_SVR, st->svr);
-	wrmsr(X2_TPR, st->tpr);
-	wrmsr(X2_ESR, 0);
-	wrmsr(X2_LVT_THERMAL, st->lvt_thermal);
-	wrmsr(X2_LVT_PERF, st->lvt_perf);
-	wrmsr(X2_LVT_LINT0, st->lvt_lint0);
-	wrmsr(X2_LVT_LINT1, st->lvt_lint1);
-	wrmsr(X2_LVT_ERROR, st->lvt_error);
-	wrmsr(X2_LVT_CMCI, st->lvt_cmci);
-	wrmsr(X2_TIMER_DIVIDE, st->timer_divide);
-	wrmsr(X2_LVT_TIMER, st->lvt_timer);
+	bool x2 = st->x2apic;
+
+	reg_set(x2, R_SVR, st->svr);
+	if (!x2) {
+		reg_set(x2, R_DFR, st->dfr);
+		reg_set(x2, R_LDR, st->ldr);
+	}
+	reg_set(x2, R_TPR, st->tpr);
+	reg_set(x2, R_ESR, 0);
+	reg_set(x2, R_LVT_THERMAL, st->lvt_thermal);
+	reg_set(x2, R_LVT_PERF, st->lvt_perf);
+	reg_set(x2, R_LVT_LINT0, st->lvt_lint0);
+	reg_set(x2, R_LVT_LINT1, st->lvt_lint1);
+	reg_set(x2, R_LVT_ERROR, st->lvt_error);
+	reg_set(x2, R_LVT_CMCI, st->lvt_cmci);
+	reg_set(x2, R_TIMER_DIVIDE, st->timer_divide);
+	reg_set(x2, R_LVT_TIMER, st->lvt_timer);
 	/* a count-down timer goes on from what was left of it */
 	if (LVT_TIMER_MODE(st->lvt_timer) == LVT_TIMER_TSC_DEADLINE)
 		wrmsr(MSR_TSC_DEADLINE, st->tsc_deadline);
 	else if (st->timer_current)
-		wrmsr(X2_TIMER_INITIAL, st->timer_current);
+		reg_set(x2, R_TIMER_INITIAL, st->timer_current);
 	for (unsigned int v = 16; v < 256; v++)
 		if (st->irr[v / 32] & (1u << (v % 32)))
-			wrmsr(X2APIC_MSR_ICR, ICR_SELF_FIXED | v);
+			send_self(x2, v);
 }
 
 void lapic_quiesce(void)
 {
+	bool x2 = here_x2apic();
+
 	wrmsr(MSR_TSC_DEADLINE, 0);
-	wrmsr(X2_TIMER_INITIAL, 0);
-	wrmsr(X2_SVR, 0xFF); /* software-disabled: every LVT masked */
+	reg_set(x2, R_TIMER_INITIAL, 0);
+	reg_set(x2, R_SVR, 0xFF); /* software-disabled: every LVT masked */
 	for (unsigned int i = 0; i < 8; i++)
-		while (rdmsr(X2_ISR + i))
-			wrmsr(X2APIC_MSR_BASE + 0xB0 / 16, 0); /* EOI */
+		while (reg_get(x2, R_ISR + i * 16))
+			reg_set(x2, R_EOI, 0);
 }

@@ -20,15 +20,17 @@ bool lapic_send_nmi(uint32_t apic_id);
 /* A fixed, edge, physical-destination interrupt: what an MSI would be. */
 bool lapic_send_fixed(uint32_t apic_id, uint8_t vector);
 /*
- * The local APIC of the calling CPU as its partition programmed it (x2APIC
- * mode only): the KEEL_STATE_LAPIC section. IRR bits are interrupts
- * accepted but not yet taken; lapic_load() raises them again as self-IPIs.
- * ISR and TMR are read-only: an interrupt in service at the capture is
- * simply ended by the guest's EOI on the other side, which then finds no
- * bit to clear.
+ * The local APIC of the calling CPU as its partition programmed it, in
+ * either mode (@x2apic: 1 for x2APIC; keel gives the guest x2APIC where
+ * the CPU has it): the KEEL_STATE_LAPIC section. IRR bits are interrupts
+ * accepted but not yet taken; lapic_load() raises them again as
+ * self-IPIs. ISR and TMR are read-only: an interrupt in service at the
+ * capture is simply ended by the guest's EOI on the other side, which then
+ * finds no bit to clear. The local APIC ID is the CPU's own (COMPAT holds
+ * it); LDR and DFR count only in xAPIC mode, where the guest sets them.
  */
 struct lapic_state {
-	uint32_t tpr, svr, ldr, esr;
+	uint32_t x2apic, tpr, svr, ldr, dfr, esr;
 	uint32_t lvt_timer, lvt_thermal, lvt_perf, lvt_lint0, lvt_lint1,
 		lvt_error, lvt_cmci;
 	uint32_t timer_initial, timer_current, timer_divide;
@@ -36,10 +38,12 @@ struct lapic_state {
 	uint64_t tsc_deadline;
 };
 
-/* 0, or -1 when the local APIC is not in x2APIC mode */
-int lapic_save(struct lapic_state *st);
-/* 0 or -1 with one sentence in @err */
-int lapic_check(const struct lapic_state *st, char *err, size_t len);
+void lapic_save(struct lapic_state *st);
+/* 0 or -1 with one sentence in @err; @x2apic_here: the mode of the CPU
+ * the state would be loaded on */
+int lapic_check(const struct lapic_state *st, bool x2apic_here, char *err,
+		size_t len);
+/* on a CPU in the mode lapic_check() was given */
 void lapic_load(const struct lapic_state *st);
 /* software-disabled, timer stopped, nothing pending (a dropped guest) */
 void lapic_quiesce(void);

@@ -105,8 +105,7 @@ static int run_op(struct vcpu *v, int op)
 	switch (op) {
 	case OP_CAPTURE:
 		vcpu_save(v, &ho.st.vcpu, &ho.st.xsave);
-		if (lapic_save(&ho.st.lapic))
-			return -1;
+		lapic_save(&ho.st.lapic);
 		/* the stream holds the deadline in the guest's TSC */
 		if (ho.st.lapic.tsc_deadline)
 			ho.st.lapic.tsc_deadline += v->tsc_offset;
@@ -258,9 +257,7 @@ static long state_get(uint64_t gpa, uint64_t len)
 	if (disk_serving(ho.disk))
 		return refuse(-KEEL_EBUSY, "the guest's disk is still served: "
 					   "stop it for the handoff first");
-	if (on_guest_cpu(OP_CAPTURE))
-		return refuse(-KEEL_EBUSY, "the guest's local APIC is not in "
-					   "x2APIC mode");
+	on_guest_cpu(OP_CAPTURE);
 	compat(&ho.st.compat);
 	disk_save(ho.disk, &ho.st.virtio);
 	uart_emul_save(&ho.guest->uart, &ho.st.uart);
@@ -280,11 +277,13 @@ static long state_get(uint64_t gpa, uint64_t len)
 	if (hs_encode_end(&enc))
 		return refuse(-KEEL_ENOSPC, "the buffer is too small");
 	printf("handoff: state captured: %lu bytes, vcpu at rip %#llx, cr0 "
-	       "%#llx, cr4 %#llx, efer %#llx, xcr0 %#llx\n",
+	       "%#llx, cr4 %#llx, efer %#llx, xcr0 %#llx, local APIC in %s "
+	       "mode\n",
 	       (unsigned long)mb.len, (unsigned long long)s->vcpu.rip,
 	       (unsigned long long)s->vcpu.cr0, (unsigned long long)s->vcpu.cr4,
 	       (unsigned long long)s->vcpu.efer,
-	       (unsigned long long)s->vcpu.xcr0);
+	       (unsigned long long)s->vcpu.xcr0,
+	       s->lapic.x2apic ? "x2APIC" : "xAPIC");
 	return (long)mb.len;
 }
 
@@ -388,7 +387,8 @@ static long check_stream(const void *buf, uint64_t len)
 		return refuse(-KEEL_EBADMSG, ho.err);
 	}
 	if (vcpu_check(&ho.in.vcpu, &ho.in.xsave, ho.err, sizeof(ho.err)) ||
-	    lapic_check(&ho.in.lapic, ho.err, sizeof(ho.err)) ||
+	    lapic_check(&ho.in.lapic, !ho.guest->xapic_trapped, ho.err,
+			sizeof(ho.err)) ||
 	    disk_load_copy(ho.disk, &ho.dev_copy, &ho.in.virtio, ho.err,
 			   sizeof(ho.err)))
 		return refuse(-KEEL_EBADMSG, ho.err);

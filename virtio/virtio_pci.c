@@ -187,7 +187,6 @@ void virtio_pci_drop(struct virtio_pci_dev *dev)
 	memset(dev->msix, 0, sizeof(dev->msix));
 	for (v = 0; v < dev->msix_size; v++)
 		dev->msix[v][MSIX_VEC_CTRL] = VIRTIO_PCI_MSIX_VEC_MASKED;
-	memset(&dev->stats, 0, sizeof(dev->stats));
 	reset_state(dev);
 }
 

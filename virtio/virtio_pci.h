@@ -386,8 +386,10 @@ int virtio_pci_load(struct virtio_pci_dev *dev,
 		    size_t errlen);
 
 /*
- * Back to the state virtio_pci_init() left, statistics included (the
- * guest left). No callback runs: stopping the backend is keel's.
+ * Back to the state virtio_pci_init() left (the guest left), but for the
+ * statistics: they count what this machine's device did over keel's whole
+ * run, whichever guest state it held. No callback runs: stopping the
+ * backend is keel's.
  */
 void virtio_pci_drop(struct virtio_pci_dev *dev);
 

@@ -1707,45 +1707,39 @@ static void test_receive_no_answer(void **state)
 }
 
 /*
- * The sender never says GO (its connection ends after READY): the loaded
- * guest's disk is stopped and the guest dropped; nothing ran here
+ * The sender's line after READY is @go: not GO, so the loaded guest's
+ * disk is stopped and the guest dropped; nothing ran here
  */
-static void test_receive_no_go(void **state)
+static void receive_without_go(const char *go, const char *answer)
 {
 	size_t len;
 	uint8_t *s = saved_copy(&len);
 
-	(void)state;
 	forget();
-	receive_go(s, len, "", 1);
+	receive_go(s, len, go, 1);
 	want("STATE_SET 3");
 	want("HANDOFF_STOP 4");
 	want("DROP");
 	assert_wanted();
-	assert_string_equal(fk.answer, "READY\nERR the sender: connection "
-				       "closed before its answer\n");
-	assert_err("the sender: connection closed before its answer");
+	assert_string_equal(fk.answer, answer);
 	assert_true(fk.dropped);
 	free(s);
 }
 
-/* anything but GO after READY is no GO */
+/* the sender's connection ends after READY */
+static void test_receive_no_go(void **state)
+{
+	(void)state;
+	receive_without_go("", "READY\nERR the sender: connection closed "
+			       "before its answer\n");
+	assert_err("the sender: connection closed before its answer");
+}
+
 static void test_receive_not_go(void **state)
 {
-	size_t len;
-	uint8_t *s = saved_copy(&len);
-
 	(void)state;
-	forget();
-	receive_go(s, len, "GET / HTTP/1.0\n", 1);
-	want("STATE_SET 3");
-	want("HANDOFF_STOP 4");
-	want("DROP");
-	assert_wanted();
-	assert_string_equal(fk.answer, "READY\nERR the sender: \"GET / "
-				       "HTTP/1.0\", not GO\n");
-	assert_true(fk.dropped);
-	free(s);
+	receive_without_go("GET / HTTP/1.0\n", "READY\nERR the sender: \"GET "
+						"/ HTTP/1.0\", not GO\n");
 }
 
 /* bytes after END on the connection: the sender broke the protocol */

@@ -12,7 +12,7 @@
 # state (truncated, a byte flipped, another machine's TSC: stream-edit)
 # refused and the guest resumed; then three local handoffs of the guest
 # under its I/O: keelctl save (pause, stop the device, capture), drop,
-# restore.
+# restore. keel.test=handoff-once: one such handoff.
 # keel.test=bench: once the guest has stopped, make bench's runs on a
 # loopback LUN (tcm_loop) of the same LIO backstore, here in the companion.
 # keel.test=migrate-source: once the guest's I/O runs, hand it to the keel
@@ -133,6 +133,32 @@ keelctl_logged() {
 		echo $? >/tmp/keelctl.rc
 	} 2>&1 | tee /tmp/keelctl.out | to_kmsg
 	read -r rc </tmp/keelctl.rc
+}
+
+# bad_states STATE BAD: the guest saved to STATE, then restored from bad
+# copies of it in BAD, each refused, changing nothing; then it goes on
+bad_states() {
+	state=$1 bad=$2
+	say "companion: bad states at $(kicks) kicks"
+	/sbin/keelctl save $state 2>&1 | to_kmsg
+	size=$(stat -c %s $state)
+	head -c $((size / 2)) $state >$bad
+	say "companion: restore truncated ($((size / 2)) of $size bytes)"
+	/sbin/keelctl restore $bad 2>&1 | to_kmsg
+	cp $state $bad
+	at=$((size / 2))
+	v=$(dd if=$bad bs=1 skip=$at count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	printf "\\$(printf %o $((v ^ 1)))" |
+		dd of=$bad bs=1 seek=$at count=1 conv=notrunc 2>/dev/null
+	say "companion: restore corrupt (byte $at: $v, now $((v ^ 1)))"
+	/sbin/keelctl restore $bad 2>&1 | to_kmsg
+	/sbin/stream-edit $state $bad tsc_khz=1000000 2>&1 | to_kmsg
+	say "companion: restore incompatible (another TSC)"
+	/sbin/keelctl restore $bad 2>&1 | to_kmsg
+	rm -f $bad $state
+	say "companion: resume"
+	/sbin/keelctl resume 2>&1 | to_kmsg
+	sleep 5
 }
 
 # keeld's lines straight into the kernel log (one write a line): in their
@@ -263,7 +289,7 @@ elif [ "$test" = migrate-bench ]; then
 		killall -TERM keeld
 	fi
 	wait
-elif [ "$test" = handoff ]; then
+elif [ "$test" = handoff ] || [ "$test" = handoff-once ]; then
 	/sbin/keeld serve 2>&1 | to_kmsg &
 	i=0
 	while [ "$(kicks)" -lt 1000 ] 2>/dev/null && [ $i -lt 600 ]; do
@@ -272,29 +298,10 @@ elif [ "$test" = handoff ]; then
 	done
 	state=/var/lib/keel/guest.state
 	bad=/var/lib/keel/bad.state
-	# the bad states, while the guest is saved: each refused, changing
-	# nothing; then the guest goes on
-	say "companion: bad states at $(kicks) kicks"
-	/sbin/keelctl save $state 2>&1 | to_kmsg
-	size=$(stat -c %s $state)
-	head -c $((size / 2)) $state >$bad
-	say "companion: restore truncated ($((size / 2)) of $size bytes)"
-	/sbin/keelctl restore $bad 2>&1 | to_kmsg
-	cp $state $bad
-	at=$((size / 2))
-	v=$(dd if=$bad bs=1 skip=$at count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
-	printf "\\$(printf %o $((v ^ 1)))" |
-		dd of=$bad bs=1 seek=$at count=1 conv=notrunc 2>/dev/null
-	say "companion: restore corrupt (byte $at: $v, now $((v ^ 1)))"
-	/sbin/keelctl restore $bad 2>&1 | to_kmsg
-	/sbin/stream-edit $state $bad tsc_khz=1000000 2>&1 | to_kmsg
-	say "companion: restore incompatible (another TSC)"
-	/sbin/keelctl restore $bad 2>&1 | to_kmsg
-	rm -f $bad $state
-	say "companion: resume"
-	/sbin/keelctl resume 2>&1 | to_kmsg
-	sleep 5
-	for round in 1 2 3; do
+	rounds="1 2 3"
+	[ "$test" = handoff ] || rounds=1
+	[ "$test" = handoff ] && bad_states $state $bad
+	for round in $rounds; do
 		say "companion: handoff $round at $(kicks) kicks"
 		{ /sbin/keelctl save $state && /sbin/keelctl drop &&
 			/sbin/keelctl restore $state; } 2>&1 | to_kmsg
