@@ -259,21 +259,6 @@ int lapic_check(const struct lapic_state *st, bool x2apic_here, char *err,
 	return 0;
 }
 
-/* a fixed interrupt to this CPU, as if it had come again */
-static void send_self(bool x2, unsigned int vector)
-{
-	uint64_t deadline;
-
-	if (x2) {
-		wrmsr(X2APIC_MSR_ICR, ICR_SELF_FIXED | vector);
-		return;
-	}
-	xapic[XAPIC_ICR_LO / 4] = ICR_SELF_FIXED | vector;
-	deadline = tsc_deadline_us(ICR_TIMEOUT_US);
-	while ((xapic[XAPIC_ICR_LO / 4] & ICR_PENDING) && !tsc_passed(deadline))
-		cpu_relax();
-}
-
 void lapic_load(const struct lapic_state *st)
 {
 	bool x2 = st->x2apic;
@@ -300,7 +285,7 @@ void lapic_load(const struct lapic_state *st)
 		reg_set(x2, R_TIMER_INITIAL, st->timer_current);
 	for (unsigned int v = 16; v < 256; v++)
 		if (st->irr[v / 32] & (1u << (v % 32)))
-			send_self(x2, v);
+			send_ipi(0, ICR_SELF_FIXED | v); /* as if it came again */
 }
 
 void lapic_quiesce(void)

@@ -1299,9 +1299,11 @@ static void test_migrate_receive(void **state)
 	receive_wire();
 }
 
+/* guest RAM as fill_ram(..., 0) left it, which the failure must keep */
 static void migrate_failed(const char *reply_line, enum reply reply,
 			   const char *why)
 {
+	fill_ram(ram_before, 0);
 	migrate(reply_line, reply, 1);
 	want("HANDOFF_START 3");
 	want("RESUME");
@@ -1315,7 +1317,6 @@ static void migrate_failed(const char *reply_line, enum reply reply,
 static void test_migrate_refused(void **state)
 {
 	(void)state;
-	fill_ram(ram_before, 0);
 	migrate_failed("ERR the guest's disk differs\n", REPLY_LINE,
 		       TARGET ": the guest's disk differs");
 }
@@ -1323,7 +1324,6 @@ static void test_migrate_refused(void **state)
 static void test_migrate_cut(void **state)
 {
 	(void)state;
-	fill_ram(ram_before, 0);
 	migrate_failed("", REPLY_EOF,
 		       TARGET ": connection closed before its answer");
 }
@@ -1361,7 +1361,6 @@ static void test_migrate_refused_early(void **state)
 static void test_migrate_not_ready(void **state)
 {
 	(void)state;
-	fill_ram(ram_before, 0);
 	migrate_failed("HELLO\n", REPLY_LINE, TARGET ": \"HELLO\", not READY");
 }
 
@@ -1369,7 +1368,6 @@ static void test_migrate_not_ready(void **state)
 static void test_migrate_err_after_go(void **state)
 {
 	(void)state;
-	fill_ram(ram_before, 0);
 	migrate_failed("READY\nERR resume: keel refused\n", REPLY_LINE,
 		       TARGET ": resume: keel refused");
 }
@@ -1396,7 +1394,6 @@ static void test_migrate_cut_after_go(void **state)
 static void test_migrate_no_answer(void **state)
 {
 	(void)state;
-	fill_ram(ram_before, 0);
 	migrate_failed(NULL, REPLY_NONE, TARGET ": no answer in 60 s");
 	assert_true(fk.now >= 60000000000ull);
 }
